@@ -1,0 +1,224 @@
+/**
+ * All configuration is read and validated here, once, from environment variables.
+ * Every variable, its default and its meaning is listed in README.md ("Configuration").
+ * Nothing else in src/ reads process.env.
+ */
+import path from "node:path";
+import { z } from "zod";
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no", ""])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const num = (min: number, max: number) => z.coerce.number().min(min).max(max);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+
+const priceTable = z.record(
+  z.string(),
+  z.object({ input: z.number().min(0), output: z.number().min(0) }),
+);
+
+/** USD per 1M tokens. Local and extractive models cost 0. Override with PRICE_TABLE (JSON). */
+export const DEFAULT_PRICES: z.infer<typeof priceTable> = {
+  "gpt-4o-mini": { input: 0.15, output: 0.6 },
+  "gpt-4o": { input: 2.5, output: 10 },
+  "gpt-4.1-mini": { input: 0.4, output: 1.6 },
+  "gpt-4.1-nano": { input: 0.1, output: 0.4 },
+  "gpt-4.1": { input: 2, output: 8 },
+  "text-embedding-3-small": { input: 0.02, output: 0 },
+};
+
+const schema = z.object({
+  PORT: int(0, 65535).default(3000),
+  HOST: z.string().default("0.0.0.0"),
+  INDEX_DIR: z.string().default("./index"),
+  CORPUS_DIR: z.string().default("./corpus"),
+  CORPUS_MIRROR: optionalString,
+  PROMPTS_DIR: z.string().default("./prompts"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+
+  EMBEDDER: z.enum(["use", "openai"]).default("use"),
+  EMBEDDING_MODEL: z.string().default("text-embedding-3-small"),
+  EMBEDDING_BASE_URL: optionalString,
+  EMBED_WORKERS: int(1, 16).default(2),
+  OPENAI_API_KEY: optionalString,
+
+  CHUNK_SIZE: int(200, 8000).default(900),
+  CHUNK_OVERLAP: int(0, 4000).default(150),
+  CHUNK_PREFIX: bool.default(true),
+
+  RETRIEVAL_LEXICAL_WEIGHT: num(0, 10).default(1),
+  RETRIEVAL_DENSE_WEIGHT: num(0, 10).default(0.3),
+  RETRIEVAL_RRF_K: int(1, 1000).default(60),
+  RETRIEVAL_CANDIDATES: int(5, 500).default(50),
+  HNSW_EF: int(10, 5000).default(200),
+  ABSTAIN_THRESHOLD: num(0, 1).default(0.5),
+
+  LLM_PROVIDER: z.enum(["auto", "openai", "openai-compatible", "extractive"]).default("auto"),
+  LLM_MODEL: optionalString,
+  LLM_BASE_URL: optionalString,
+  LLM_API_KEY: optionalString,
+  LLM_TEMPERATURE: num(0, 2).default(0),
+  LLM_MAX_TOKENS: int(16, 16384).default(512),
+  LLM_TIMEOUT_MS: int(100, 600_000).default(30_000),
+  LLM_MAX_RETRIES: int(0, 10).default(2),
+  PROMPT_VERSION: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/).default("qa-v1"),
+  PROMPT_TOKEN_BUDGET: int(200, 100_000).default(2500),
+  PRICE_TABLE: optionalString,
+
+  ADMIN_TOKEN: optionalString,
+  RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(120),
+  CORS_ORIGINS: z.string().default(""),
+  BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i).default("100kb"),
+  UPLOAD_LIMIT_MB: int(1, 500).default(25),
+  REQUEST_TIMEOUT_MS: int(1000, 600_000).default(60_000),
+  SHUTDOWN_GRACE_MS: int(0, 120_000).default(10_000),
+  WATCH_INDEX: bool.default(true),
+});
+
+export type Env = z.infer<typeof schema>;
+
+export class ConfigError extends Error {
+  constructor(public readonly issues: string[]) {
+    super(`Invalid configuration:\n  ${issues.join("\n  ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export type LlmProvider = "openai" | "openai-compatible" | "extractive";
+
+export interface Config {
+  port: number;
+  host: string;
+  indexDir: string;
+  corpusDir: string;
+  corpusMirror: string | undefined;
+  promptsDir: string;
+  logLevel: Env["LOG_LEVEL"];
+  embedder: {
+    kind: Env["EMBEDDER"];
+    model: string;
+    baseUrl: string | undefined;
+    apiKey: string | undefined;
+    workers: number;
+  };
+  chunking: { size: number; overlap: number; prefix: boolean };
+  retrieval: {
+    lexicalWeight: number;
+    denseWeight: number;
+    rrfK: number;
+    candidates: number;
+    ef: number;
+    abstainThreshold: number;
+  };
+  llm: {
+    provider: LlmProvider;
+    model: string;
+    baseUrl: string | undefined;
+    apiKey: string | undefined;
+    temperature: number;
+    maxTokens: number;
+    timeoutMs: number;
+    maxRetries: number;
+  };
+  prompt: { version: string; tokenBudget: number };
+  prices: z.infer<typeof priceTable>;
+  admin: { token: string | undefined };
+  http: {
+    rateLimitPerMinute: number;
+    corsOrigins: string[];
+    bodyLimit: string;
+    uploadLimitBytes: number;
+    requestTimeoutMs: number;
+    shutdownGraceMs: number;
+    watchIndex: boolean;
+  };
+}
+
+function resolveProvider(env: Env): LlmProvider {
+  if (env.LLM_PROVIDER !== "auto") return env.LLM_PROVIDER;
+  if (env.LLM_BASE_URL) return "openai-compatible";
+  if (env.OPENAI_API_KEY || env.LLM_API_KEY) return "openai";
+  return "extractive";
+}
+
+/** Reads and validates the configuration; throws ConfigError naming each bad variable. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message} (got ${JSON.stringify(source[String(i.path[0])])})`),
+    );
+  }
+  const env = parsed.data;
+  const issues: string[] = [];
+  if (env.CHUNK_OVERLAP >= env.CHUNK_SIZE) issues.push("CHUNK_OVERLAP: must be smaller than CHUNK_SIZE");
+  const provider = resolveProvider(env);
+  if (provider === "openai-compatible" && !env.LLM_BASE_URL)
+    issues.push("LLM_BASE_URL: required when LLM_PROVIDER=openai-compatible (e.g. http://localhost:11434/v1 for Ollama)");
+  if (provider === "openai" && !env.OPENAI_API_KEY && !env.LLM_API_KEY)
+    issues.push("OPENAI_API_KEY: required when LLM_PROVIDER=openai");
+  if (env.EMBEDDER === "openai" && !env.OPENAI_API_KEY && !env.EMBEDDING_BASE_URL)
+    issues.push("OPENAI_API_KEY: required when EMBEDDER=openai (or set EMBEDDING_BASE_URL for a compatible server)");
+  let prices = { ...DEFAULT_PRICES };
+  if (env.PRICE_TABLE) {
+    try {
+      prices = { ...prices, ...priceTable.parse(JSON.parse(env.PRICE_TABLE)) };
+    } catch (err) {
+      issues.push(`PRICE_TABLE: must be JSON like {"model":{"input":0.15,"output":0.6}} (USD per 1M tokens): ${(err as Error).message.split("\n")[0]}`);
+    }
+  }
+  if (issues.length) throw new ConfigError(issues);
+
+  const defaultModel = provider === "openai" ? "gpt-4o-mini" : provider === "extractive" ? "extractive" : "llama3.2";
+  return {
+    port: env.PORT,
+    host: env.HOST,
+    indexDir: path.resolve(env.INDEX_DIR),
+    corpusDir: path.resolve(env.CORPUS_DIR),
+    corpusMirror: env.CORPUS_MIRROR ? path.resolve(env.CORPUS_MIRROR) : undefined,
+    promptsDir: path.resolve(env.PROMPTS_DIR),
+    logLevel: env.LOG_LEVEL,
+    embedder: {
+      kind: env.EMBEDDER,
+      model: env.EMBEDDING_MODEL,
+      baseUrl: env.EMBEDDING_BASE_URL,
+      apiKey: env.OPENAI_API_KEY,
+      workers: env.EMBED_WORKERS,
+    },
+    chunking: { size: env.CHUNK_SIZE, overlap: env.CHUNK_OVERLAP, prefix: env.CHUNK_PREFIX },
+    retrieval: {
+      lexicalWeight: env.RETRIEVAL_LEXICAL_WEIGHT,
+      denseWeight: env.RETRIEVAL_DENSE_WEIGHT,
+      rrfK: env.RETRIEVAL_RRF_K,
+      candidates: env.RETRIEVAL_CANDIDATES,
+      ef: env.HNSW_EF,
+      abstainThreshold: env.ABSTAIN_THRESHOLD,
+    },
+    llm: {
+      provider,
+      model: env.LLM_MODEL ?? defaultModel,
+      baseUrl: env.LLM_BASE_URL,
+      apiKey: env.LLM_API_KEY ?? env.OPENAI_API_KEY,
+      temperature: env.LLM_TEMPERATURE,
+      maxTokens: env.LLM_MAX_TOKENS,
+      timeoutMs: env.LLM_TIMEOUT_MS,
+      maxRetries: env.LLM_MAX_RETRIES,
+    },
+    prompt: { version: env.PROMPT_VERSION, tokenBudget: env.PROMPT_TOKEN_BUDGET },
+    prices,
+    admin: { token: env.ADMIN_TOKEN },
+    http: {
+      rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+      corsOrigins: env.CORS_ORIGINS.split(",").map((s) => s.trim()).filter(Boolean),
+      bodyLimit: env.BODY_LIMIT,
+      uploadLimitBytes: env.UPLOAD_LIMIT_MB * 1024 * 1024,
+      requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+      shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+      watchIndex: env.WATCH_INDEX,
+    },
+  };
+}

@@ -1,0 +1,26 @@
+/** What a loader produces: a document's text as segments, each on one page and in one section. */
+export interface Segment {
+  /** Cleaned text. */
+  text: string;
+  /** 1-based PDF page, or null for documents without pages (markdown, HTML). */
+  page: number | null;
+  /** Nearest section heading above this text, or null before the first heading. */
+  section: string | null;
+}
+
+export interface LoadedDocument {
+  /** Number of pages for paged formats, null otherwise. */
+  pages: number | null;
+  segments: Segment[];
+}
+
+/** A document that could not be loaded: reported by file name and reason, then skipped. */
+export class LoadError extends Error {
+  constructor(
+    public readonly file: string,
+    public readonly reason: string,
+  ) {
+    super(`${file}: ${reason}`);
+    this.name = "LoadError";
+  }
+}
