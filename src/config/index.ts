@@ -4,7 +4,11 @@
  * Nothing else in src/ reads process.env.
  */
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { z } from "zod";
+
+/** The project's root folder (where package.json is), whatever the working directory. */
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no", ""])
@@ -37,7 +41,8 @@ const schema = z.object({
   INDEX_DIR: z.string().default("./index"),
   CORPUS_DIR: z.string().default("./corpus"),
   CORPUS_MIRROR: optionalString,
-  PROMPTS_DIR: z.string().default("./prompts"),
+  CORPUS_MANIFEST: optionalString,
+  PROMPTS_DIR: optionalString,
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 
   EMBEDDER: z.enum(["use", "openai"]).default("use"),
@@ -96,6 +101,8 @@ export interface Config {
   indexDir: string;
   corpusDir: string;
   corpusMirror: string | undefined;
+  /** The list of documents (ids, titles, URLs, checksums); uploads are recorded beside the corpus. */
+  corpusManifest: string;
   promptsDir: string;
   logLevel: Env["LOG_LEVEL"];
   embedder: {
@@ -180,7 +187,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     indexDir: path.resolve(env.INDEX_DIR),
     corpusDir: path.resolve(env.CORPUS_DIR),
     corpusMirror: env.CORPUS_MIRROR ? path.resolve(env.CORPUS_MIRROR) : undefined,
-    promptsDir: path.resolve(env.PROMPTS_DIR),
+    corpusManifest: path.resolve(env.CORPUS_MANIFEST ?? path.join(PROJECT_ROOT, "corpus/manifest.json")),
+    promptsDir: path.resolve(env.PROMPTS_DIR ?? path.join(PROJECT_ROOT, "prompts")),
     logLevel: env.LOG_LEVEL,
     embedder: {
       kind: env.EMBEDDER,

@@ -1,0 +1,240 @@
+#!/usr/bin/env bash
+# End-to-end proof of the Docker deliverables on a machine without a Docker engine:
+# podman (Docker-compatible API socket) + docker-compose 1.29, as root.
+#
+#   scripts/compose-smoke.sh
+#
+#  1. scripts/container-setup.sh (podman, docker-compose, stand-in base image; idempotent)
+#  2. podman build of the Dockerfile (with the host CA bundle mounted, for npm behind the proxy;
+#     docker-compose 1.29 cannot pass build volumes, so compose only uses the built image)
+#  3. docker-compose up -d api against podman's socket; first start fetches the corpus (from the
+#     mirror when SMOKE_MIRROR is a directory) and builds the index; waits for /readyz
+#  4. POST /v1/ask -> answer with >= 1 citation; admin re-index -> job succeeded; /readyz again;
+#     HEALTHCHECK runs; the app runs as a non-root user; graceful stop
+#  5. image size; teardown (docker-compose down -v, podman service stopped) on any exit
+#
+# Env (all optional): SMOKE_PORT (3917), SMOKE_MIRROR (../shared/corpus; "" = download from the
+# internet), SMOKE_READY_TIMEOUT (900 s), SMOKE_REINDEX_TIMEOUT (900 s), SMOKE_ASK_TIMEOUT (120 s),
+# SMOKE_SKIP_BUILD=1 (reuse llmops-qa:latest), SMOKE_KEEP=1 (leave the stack running, for debugging).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+PORT="${SMOKE_PORT:-3917}"
+READY_TIMEOUT="${SMOKE_READY_TIMEOUT:-900}"
+REINDEX_TIMEOUT="${SMOKE_REINDEX_TIMEOUT:-900}"
+ASK_TIMEOUT="${SMOKE_ASK_TIMEOUT:-120}"
+IMAGE=llmops-qa:latest
+SOCK=/tmp/llmops-podman.sock
+export CONTAINERS_CONF="${LLMOPS_CONTAINERS_CONF:-/etc/containers/containers.conf.d/50-llmops-qa.conf}"
+export COMPOSE_PROJECT_NAME=llmops-smoke
+export DOCKER_HOST="unix://$SOCK"
+BASE="http://127.0.0.1:$PORT"
+
+T0=$(date +%s)
+ts() { printf '%4ss' "$(($(date +%s) - T0))"; }
+log() { printf '[smoke %s] %s\n' "$(ts)" "$*"; }
+fail() {
+  printf '[smoke %s] FAIL: %s\n' "$(ts)" "$*" >&2
+  if [ -n "${SERVICE_PID:-}" ] && [ -S "$SOCK" ]; then
+    echo "----- docker-compose logs api (last 60 lines) -----" >&2
+    timeout 30 docker-compose logs --no-color --tail=60 api >&2 2>&1 || true
+    echo "---------------------------------------------------" >&2
+  fi
+  exit 1
+}
+
+SERVICE_PID=""
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [ "${SMOKE_KEEP:-0}" = 1 ]; then
+    log "SMOKE_KEEP=1: stack left running (DOCKER_HOST=$DOCKER_HOST COMPOSE_PROJECT_NAME=$COMPOSE_PROJECT_NAME, podman service pid $SERVICE_PID)"
+    exit "$rc"
+  fi
+  if [ -n "$SERVICE_PID" ]; then
+    log "teardown: docker-compose down -v"
+    timeout 120 docker-compose down -v --remove-orphans >/dev/null 2>&1 || log "warning: docker-compose down failed"
+    kill "$SERVICE_PID" 2>/dev/null || true
+    for _ in $(seq 1 20); do kill -0 "$SERVICE_PID" 2>/dev/null || break; sleep 0.5; done
+    kill -9 "$SERVICE_PID" 2>/dev/null || true
+    rm -f "$SOCK"
+  fi
+  [ "$rc" = 0 ] && log "PASS (total $(($(date +%s) - T0)) s)" || log "exit code $rc"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# http helpers: body to $1, status code on stdout
+http() { # method path outfile [curl args...]
+  local method="$1" path="$2" out="$3" code; shift 3
+  : >"$out"
+  code="$(curl -s -o "$out" -w '%{http_code}' --max-time "${HTTP_TIMEOUT:-10}" -X "$method" "$BASE$path" "$@")" || true
+  echo "${code:-000}"
+}
+json() { # file js-expression-on-j  (prints result; exit 1 when it throws or is undefined)
+  node -e '
+    const fs = require("fs"); let j;
+    try { j = JSON.parse(fs.readFileSync(process.argv[1], "utf8")); } catch (e) { console.error("not JSON: " + fs.readFileSync(process.argv[1], "utf8").slice(0, 300)); process.exit(1); }
+    const v = (new Function("j", "return (" + process.argv[2] + ")"))(j);
+    if (v === undefined) process.exit(1);
+    console.log(typeof v === "string" ? v : JSON.stringify(v));' "$1" "$2"
+}
+TMP="$(mktemp -d /tmp/llmops-smoke.XXXXXX)"
+
+# --- 1. setup -----------------------------------------------------------------------------------
+log "container setup"
+"$ROOT/scripts/container-setup.sh" || fail "scripts/container-setup.sh failed"
+
+for c in curl node podman docker-compose; do command -v "$c" >/dev/null || fail "$c not installed"; done
+[ -f src/cli/start.ts ] || [ "${SMOKE_SKIP_BUILD:-0}" = 1 ] || fail "src/cli/start.ts does not exist yet: the image has nothing to run"
+
+if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+  fail "port $PORT is in use on 127.0.0.1 (set SMOKE_PORT)"
+fi
+
+# --- 2. image -----------------------------------------------------------------------------------
+if [ "${SMOKE_SKIP_BUILD:-0}" = 1 ] && podman image exists "$IMAGE"; then
+  log "reusing $IMAGE (SMOKE_SKIP_BUILD=1)"
+else
+  log "podman build -t $IMAGE ."
+  tb=$(date +%s)
+  vol=()
+  [ -d /etc/ssl/certs ] && vol=(--volume /etc/ssl/certs:/etc/ssl/certs:ro)
+  podman build --format docker "${vol[@]}" -t "$IMAGE" . >"$TMP/build.log" 2>&1 \
+    || { tail -40 "$TMP/build.log" >&2; fail "podman build failed (full log: $TMP/build.log)"; }
+  log "image built in $(($(date +%s) - tb)) s"
+fi
+SIZE="$(podman image inspect --format '{{.Size}}' "$IMAGE")"
+log "image $IMAGE: $SIZE bytes ($(awk -v s="$SIZE" 'BEGIN { printf "%.0f MB", s/1e6 }'))"
+
+# --- 3. compose up ------------------------------------------------------------------------------
+rm -f "$SOCK"
+podman system service --time=0 "unix://$SOCK" >"$TMP/podman-service.log" 2>&1 &
+SERVICE_PID=$!
+for _ in $(seq 1 50); do [ -S "$SOCK" ] && break; sleep 0.2; done
+[ -S "$SOCK" ] || fail "podman system service did not create $SOCK (log: $TMP/podman-service.log)"
+curl -s --max-time 5 --unix-socket "$SOCK" http://d/_ping | grep -q OK || fail "podman API does not answer on $SOCK"
+log "podman API up on $SOCK (pid $SERVICE_PID)"
+
+docker-compose -f docker-compose.yml config -q || fail "docker-compose config -q failed"
+
+MIRROR="${SMOKE_MIRROR-$ROOT/../shared/corpus}"
+unset CORPUS_MIRROR || true   # compose default: /mirror
+if [ -n "$MIRROR" ] && [ -d "$MIRROR" ]; then
+  export CORPUS_MIRROR_HOST="$(cd "$MIRROR" && pwd)"
+  log "corpus mirror: $CORPUS_MIRROR_HOST -> /mirror"
+else
+  unset CORPUS_MIRROR_HOST || true
+  log "no corpus mirror: ./corpus is mounted at /mirror; missing documents are downloaded from their URLs"
+fi
+export PORT
+export ADMIN_TOKEN="smoke-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+export LLM_PROVIDER="${LLM_PROVIDER:-extractive}"   # no LLM needed for the smoke test
+
+timeout 120 docker-compose down -v --remove-orphans >/dev/null 2>&1 || true   # leftovers of an aborted run
+log "docker-compose up -d api (PORT=$PORT, LLM_PROVIDER=$LLM_PROVIDER)"
+timeout 180 docker-compose up -d --no-build api >"$TMP/up.log" 2>&1 \
+  || { cat "$TMP/up.log" >&2; fail "docker-compose up failed"; }
+CID="$(docker-compose ps -q api)"
+[ -n "$CID" ] || fail "no api container after docker-compose up"
+
+# --- 4a. readiness ------------------------------------------------------------------------------
+log "waiting for /readyz (up to $READY_TIMEOUT s; first start fetches the corpus and builds the index)"
+tw=$(date +%s); last=0
+while :; do
+  code="$(http GET /readyz "$TMP/readyz.json")"
+  [ "$code" = 200 ] && break
+  state="$(podman inspect --format '{{.State.Status}} restarts={{.RestartCount}} exit={{.State.ExitCode}}' "$CID" 2>/dev/null || echo gone)"
+  case "$state" in
+    running*restarts=0*) ;;
+    *) fail "api container is not running cleanly ($state)";;
+  esac
+  now=$(date +%s)
+  if [ $((now - tw)) -ge "$READY_TIMEOUT" ]; then
+    fail "/readyz not 200 after $READY_TIMEOUT s (last status $code: $(head -c 300 "$TMP/readyz.json" 2>/dev/null))"
+  fi
+  if [ $((now - last)) -ge 15 ]; then
+    last=$now
+    line="$(podman logs --tail 1 "$CID" 2>&1 | tail -1 | cut -c1-160)"
+    log "  /readyz=$code after $((now - tw)) s | $line"
+  fi
+  sleep 3
+done
+READY_S=$(($(date +%s) - tw))
+log "ready after $READY_S s: $(head -c 300 "$TMP/readyz.json")"
+[ "$(http GET /healthz "$TMP/healthz.json")" = 200 ] || fail "/healthz is not 200"
+
+# --- 4b. container properties -------------------------------------------------------------------
+uid="$(podman exec "$CID" id -u)" || fail "podman exec failed"
+[ "$uid" != 0 ] || fail "the app runs as root inside the container"
+log "app runs as uid $uid"
+if podman healthcheck run "$CID" >/dev/null 2>&1; then
+  log "image HEALTHCHECK (node fetch /readyz) passes"
+else
+  fail "podman healthcheck run failed: the image HEALTHCHECK does not pass while /readyz is 200"
+fi
+
+# --- 4c. ask ------------------------------------------------------------------------------------
+Q='{"question":"Which optimizer was used to train the Transformer?"}'
+log "POST /v1/ask $Q"
+ta=$(date +%s%N)
+code="$(HTTP_TIMEOUT=$ASK_TIMEOUT http POST /v1/ask "$TMP/ask.json" -H 'content-type: application/json' -d "$Q")"
+ASK_MS=$((($(date +%s%N) - ta) / 1000000))
+[ "$code" = 200 ] || fail "/v1/ask returned HTTP $code: $(head -c 500 "$TMP/ask.json")"
+n="$(json "$TMP/ask.json" 'Array.isArray(j.citations) ? j.citations.length : undefined')" \
+  || fail "/v1/ask answer has no citations array: $(head -c 500 "$TMP/ask.json")"
+[ "$n" -ge 1 ] || fail "/v1/ask answer has 0 citations: $(head -c 500 "$TMP/ask.json")"
+log "answer in $ASK_MS ms with $n citation(s):"
+json "$TMP/ask.json" '{answer: String(j.answer ?? "").slice(0, 300), citation: j.citations[0]}' | cut -c1-600 | sed 's/^/    /'
+
+# --- 4d. admin re-index -------------------------------------------------------------------------
+code="$(http POST /v1/admin/reindex "$TMP/noauth.json")"
+case "$code" in 401|403) log "re-index without token rejected ($code)";;
+  *) fail "POST /v1/admin/reindex without a token returned $code (expected 401/403): $(head -c 300 "$TMP/noauth.json")";; esac
+
+AUTH=(-H "Authorization: Bearer $ADMIN_TOKEN")
+code="$(http POST /v1/admin/reindex "$TMP/reindex.json" "${AUTH[@]}")"
+[ "$code" = 202 ] || fail "POST /v1/admin/reindex returned $code (expected 202): $(head -c 300 "$TMP/reindex.json")"
+JOB="$(json "$TMP/reindex.json" 'j.jobId')" || fail "no jobId in $(head -c 300 "$TMP/reindex.json")"
+log "re-index job $JOB accepted; polling (up to $REINDEX_TIMEOUT s)"
+tr0=$(date +%s); last=0
+while :; do
+  code="$(http GET "/v1/admin/reindex/$JOB" "$TMP/job.json" "${AUTH[@]}")"
+  [ "$code" = 200 ] || fail "GET /v1/admin/reindex/$JOB returned $code: $(head -c 300 "$TMP/job.json")"
+  st="$(json "$TMP/job.json" 'j.status')" || fail "job without status: $(head -c 300 "$TMP/job.json")"
+  case "$st" in
+    succeeded) break;;
+    failed) fail "re-index job failed: $(head -c 600 "$TMP/job.json")";;
+    running|queued|pending) ;;
+    *) fail "unexpected job status '$st': $(head -c 300 "$TMP/job.json")";;
+  esac
+  now=$(date +%s)
+  [ $((now - tr0)) -lt "$REINDEX_TIMEOUT" ] || fail "re-index job still '$st' after $REINDEX_TIMEOUT s"
+  if [ $((now - last)) -ge 15 ]; then last=$now; log "  job $st after $((now - tr0)) s"; fi
+  sleep 2
+done
+REINDEX_S=$(($(date +%s) - tr0))
+log "re-index succeeded in $REINDEX_S s: $(head -c 300 "$TMP/job.json")"
+
+code="$(http GET /readyz "$TMP/readyz2.json")"
+[ "$code" = 200 ] || fail "/readyz is $code after the re-index: $(head -c 300 "$TMP/readyz2.json")"
+code="$(HTTP_TIMEOUT=$ASK_TIMEOUT http POST /v1/ask "$TMP/ask2.json" -H 'content-type: application/json' -d "$Q")"
+[ "$code" = 200 ] && [ "$(json "$TMP/ask2.json" 'j.citations.length')" -ge 1 ] \
+  || fail "/v1/ask after the re-index: HTTP $code $(head -c 300 "$TMP/ask2.json")"
+log "/readyz 200 and /v1/ask answers with citations after the re-index"
+
+# --- 4e. graceful stop --------------------------------------------------------------------------
+ts0=$(date +%s%N)
+timeout 60 docker-compose stop -t 15 api >/dev/null 2>&1 || fail "docker-compose stop failed"
+STOP_MS=$((($(date +%s%N) - ts0) / 1000000))
+EXIT_CODE="$(podman inspect --format '{{.State.ExitCode}}' "$CID")"
+if [ "$STOP_MS" -ge 14000 ]; then
+  fail "stop took $STOP_MS ms (exit $EXIT_CODE): SIGTERM was not handled, the container was killed"
+fi
+log "stopped in $STOP_MS ms on SIGTERM (exit code $EXIT_CODE)"
+
+log "summary: ready ${READY_S}s (first start), ask ${ASK_MS}ms, re-index ${REINDEX_S}s, image $(awk -v s="$SIZE" 'BEGIN { printf "%.0f MB", s/1e6 }')"
+rm -rf "$TMP"

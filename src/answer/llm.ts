@@ -1,0 +1,69 @@
+/**
+ * Chat models through @langchain/openai's ChatOpenAI: OpenAI itself, or any OpenAI-compatible server
+ * (Ollama, vLLM, llama.cpp server, LM Studio) by base URL. Timeouts and bounded retries come from the
+ * client; usage comes from the server when it reports it, otherwise it is counted with the tokenizer.
+ */
+import { AIMessageChunk, HumanMessage, SystemMessage } from "@langchain/core/messages";
+import { ChatOpenAI } from "@langchain/openai";
+import type { Config } from "../config/index.js";
+import { countTokens } from "./tokens.js";
+
+export interface LlmReply {
+  text: string;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface ChatModel {
+  readonly model: string;
+  complete(system: string, user: string, opts?: { onToken?: (delta: string) => void; signal?: AbortSignal }): Promise<LlmReply>;
+}
+
+export class OpenAiChatModel implements ChatModel {
+  readonly model: string;
+  private readonly client: ChatOpenAI;
+  private readonly timeoutMs: number;
+
+  constructor(cfg: Config["llm"]) {
+    this.model = cfg.model;
+    this.timeoutMs = cfg.timeoutMs;
+    this.client = new ChatOpenAI({
+      model: cfg.model,
+      temperature: cfg.temperature,
+      maxTokens: cfg.maxTokens,
+      timeout: cfg.timeoutMs,
+      maxRetries: cfg.maxRetries,
+      apiKey: cfg.apiKey ?? "not-needed",
+      streamUsage: true,
+      configuration: cfg.baseUrl ? { baseURL: cfg.baseUrl } : undefined,
+    });
+  }
+
+  async complete(system: string, user: string, opts: { onToken?: (delta: string) => void; signal?: AbortSignal } = {}): Promise<LlmReply> {
+    const messages = [new SystemMessage(system), new HumanMessage(user)];
+    const signal = opts.signal ? AbortSignal.any([opts.signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs);
+    let text = "";
+    let usage: { input_tokens: number; output_tokens: number } | undefined;
+    if (opts.onToken) {
+      let final: AIMessageChunk | undefined;
+      for await (const chunk of await this.client.stream(messages, { signal })) {
+        const delta = typeof chunk.content === "string" ? chunk.content : "";
+        if (delta) {
+          text += delta;
+          opts.onToken(delta);
+        }
+        final = final ? final.concat(chunk) : chunk;
+      }
+      usage = final?.usage_metadata;
+    } else {
+      const reply = await this.client.invoke(messages, { signal });
+      text = typeof reply.content === "string" ? reply.content : JSON.stringify(reply.content);
+      usage = reply.usage_metadata;
+    }
+    return {
+      text: text.trim(),
+      promptTokens: usage?.input_tokens || countTokens(system) + countTokens(user),
+      completionTokens: usage?.output_tokens || countTokens(text),
+    };
+  }
+}

@@ -1,0 +1,264 @@
+/**
+ * npm run eval [-- --set FILE --prompt VERSION --k N --compare-prompt V2 --compare-env KEY=VAL
+ *                 --no-baseline --sweep --gate]
+ *
+ * Scores the service (the same QaService the API serves, configured from the environment) on a
+ * question set and compares it with the plain LangChain recipe (src/eval/baseline.ts). Prints the
+ * tables and writes reports/eval-<timestamp>.json/.html (+ eval-latest.*).
+ *
+ * Exit codes: 0 the run completed (gate failures are printed, not enforced, unless --gate);
+ *             1 the gate failed with --gate; 2 usage, configuration, set or index problem.
+ */
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfig, PROJECT_ROOT, type Config } from "../config/index.js";
+import { loadCorpusEntries } from "../corpus/catalog.js";
+import { createEmbedder } from "../embed/index.js";
+import type { Embedder } from "../embed/types.js";
+import { readManifest } from "../index/store.js";
+import { BASELINE_RECIPE, baselineTarget, buildBaseline } from "../eval/baseline.js";
+import { EvalSetError, isAnswerable, loadEvalSet, type EvalItem } from "../eval/dataset.js";
+import { formatByDoc, formatByKind, formatGate, formatSummary, formatSweep, writeEvalReport, writeSweepReport, type EvalReport } from "../eval/report.js";
+import { createEvalService, EvalSetupError, runEval, sweep, type EnvOverrides, type EvalRun, type ItemRecord } from "../eval/run.js";
+import { checkGate } from "../eval/thresholds.js";
+import { isMain } from "./is-main.js";
+
+export const DEFAULT_SET = path.resolve(PROJECT_ROOT, "../shared/eval/dev.jsonl");
+
+const USAGE = `Usage: npm run eval [-- options]
+  --set FILE             question set, JSONL (default: ../shared/eval/dev.jsonl next to the project)
+  --prompt VERSION       prompt version for answers (default: PROMPT_VERSION, qa-v1)
+  --k N                  passages given to the answerer (default: the service's, 5)
+  --compare-prompt V     also run with prompt version V and compare side by side
+  --compare-env KEY=VAL  also run with this setting changed (repeatable) and compare side by side
+  --no-baseline          skip the LangChain baseline
+  --sweep                retrieval-only grid (RETRIEVAL_DENSE_WEIGHT x RETRIEVAL_RRF_K) and
+                         ABSTAIN_THRESHOLD 0.30..0.70 on the ask path; prints the best settings
+  --gate                 exit 1 when the quality gate (src/eval/thresholds.ts) fails
+Settings come from the environment as for the server (INDEX_DIR, RETRIEVAL_*, LLM_*, ...).`;
+
+class UsageError extends Error {}
+
+interface Args {
+  set: string;
+  prompt?: string;
+  k?: number;
+  comparePrompt?: string;
+  compareEnv: EnvOverrides;
+  baseline: boolean;
+  sweep: boolean;
+  gate: boolean;
+  help: boolean;
+}
+
+export function parseEvalArgs(argv: string[]): Args {
+  let values;
+  try {
+    values = parseArgs({
+      args: argv,
+      options: {
+        set: { type: "string" },
+        prompt: { type: "string" },
+        k: { type: "string" },
+        "compare-prompt": { type: "string" },
+        "compare-env": { type: "string", multiple: true },
+        "no-baseline": { type: "boolean", default: false },
+        sweep: { type: "boolean", default: false },
+        gate: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  let k: number | undefined;
+  if (values.k !== undefined) {
+    k = Number(values.k);
+    if (!Number.isInteger(k) || k < 1 || k > 20) throw new UsageError(`--k must be an integer from 1 to 20 (got ${values.k})`);
+  }
+  const compareEnv: EnvOverrides = {};
+  for (const pair of values["compare-env"] ?? []) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--compare-env expects KEY=VALUE (got ${pair})`);
+    compareEnv[pair.slice(0, eq).trim()] = pair.slice(eq + 1);
+  }
+  return {
+    set: values.set ? path.resolve(values.set) : DEFAULT_SET,
+    prompt: values.prompt,
+    k,
+    comparePrompt: values["compare-prompt"],
+    compareEnv,
+    baseline: !values["no-baseline"],
+    sweep: values.sweep ?? false,
+    gate: values.gate ?? false,
+    help: values.help ?? false,
+  };
+}
+
+/** Progress on stderr: one character per question (. hit/correct, x miss, ! error). */
+function progress(label: string): (r: ItemRecord, done: number, total: number) => void {
+  return (r, done, total) => {
+    if (done === 1) process.stderr.write(`${label.padEnd(24)} `);
+    process.stderr.write(r.error ? "!" : r.correct === false || (r.answerable && r.hitRank === null) ? "x" : ".");
+    if (done === total) process.stderr.write(` ${total}\n`);
+  };
+}
+
+async function checkIndex(config: Config): Promise<void> {
+  const manifest = await readManifest(config.indexDir).catch((err: Error) => {
+    throw new EvalSetupError(err.message);
+  });
+  if (!manifest) throw new EvalSetupError(`no index in ${config.indexDir}: build it first with \`npm run ingest\` (INDEX_DIR selects the folder)`);
+}
+
+function describeOverrides(env: EnvOverrides): string {
+  return Object.entries(env)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ");
+}
+
+async function runBaseline(config: Config, set: EvalItem[], embedder: Embedder, notes: string[]): Promise<EvalReport["baseline"]> {
+  const entries = await loadCorpusEntries(config);
+  process.stderr.write(`baseline: ${BASELINE_RECIPE}\n`);
+  let build;
+  try {
+    build = await buildBaseline({
+      corpusDir: config.corpusDir,
+      entries,
+      embedder,
+      onStage: (stage, info) => process.stderr.write(`baseline: ${stage}${info ? ` ${JSON.stringify(info)}` : ""}\n`),
+    });
+  } catch (err) {
+    notes.push(`baseline skipped: ${(err as Error).message}`);
+    process.stderr.write(`baseline skipped: ${(err as Error).message}\n`);
+    return null;
+  }
+  if (build.missing.length) notes.push(`baseline: documents missing from ${config.corpusDir}: ${build.missing.join(", ")}`);
+  const target = baselineTarget(build.store);
+  const run = await runEval({ set, search: target.search, ask: target.ask, label: "baseline", onItem: progress("baseline") });
+  return {
+    ...run,
+    promptVersion: null,
+    settings: { recipe: BASELINE_RECIPE, chunks: build.chunks },
+    build: { recipe: BASELINE_RECIPE, chunks: build.chunks, buildSeconds: build.seconds, fromCache: build.fromCache },
+  };
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let args: Args;
+  try {
+    args = parseEvalArgs(argv);
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
+  }
+
+  let embedder: Embedder | undefined;
+  try {
+    if (!existsSync(args.set))
+      throw new EvalSetupError(
+        args.set === DEFAULT_SET
+          ? `question set not found: ${args.set} (the default set lives in ../shared/eval/dev.jsonl beside the project; pass --set FILE to use another)`
+          : `question set not found: ${args.set}`,
+      );
+    const set = await loadEvalSet(args.set);
+    const config = loadConfig(env);
+    await checkIndex(config);
+    embedder = createEmbedder(config);
+    const answerable = set.filter(isAnswerable).length;
+    console.error(`question set ${args.set}: ${set.length} questions (${answerable} answerable, ${set.length - answerable} unanswerable)`);
+    console.error(`index ${config.indexDir}; LLM ${config.llm.provider} (${config.llm.model})`);
+
+    if (args.sweep) {
+      const result = await sweep({
+        set,
+        env,
+        embedder,
+        onRow: (kind, row) => process.stderr.write(`sweep ${kind}: ${JSON.stringify(row)}\n`),
+      });
+      console.log(formatSweep(result));
+      const written = await writeSweepReport({ ...result, createdAt: new Date().toISOString(), set: args.set, base: { retrieval: config.retrieval } });
+      console.log(`\nsweep written: ${path.relative(process.cwd(), written.json)}`);
+      return 0;
+    }
+
+    const notes: string[] = [];
+    const createdAt = new Date().toISOString();
+    const runs: EvalRun[] = [];
+    const compare = args.comparePrompt !== undefined || Object.keys(args.compareEnv).length > 0;
+    const mainPrompt = args.prompt ?? config.prompt.version;
+
+    const service = await createEvalService({}, { env, embedder });
+    try {
+      await service.prompts.get(mainPrompt);
+      if (args.comparePrompt) await service.prompts.get(args.comparePrompt);
+      const label = compare && args.comparePrompt ? `ours (${mainPrompt})` : "ours";
+      runs.push(await runEval({ set, service, promptVersion: mainPrompt, k: args.k, label, onItem: progress(label) }));
+      if (compare && Object.keys(args.compareEnv).length === 0) {
+        const v2 = args.comparePrompt!;
+        runs.push(await runEval({ set, service, promptVersion: v2, k: args.k, label: `ours (${v2})`, onItem: progress(`ours (${v2})`) }));
+      }
+    } finally {
+      await service.close();
+    }
+    if (Object.keys(args.compareEnv).length > 0) {
+      const other = await createEvalService(args.compareEnv, { env, embedder });
+      try {
+        const v2 = args.comparePrompt ?? mainPrompt;
+        const label = `ours (${describeOverrides(args.compareEnv)}${args.comparePrompt ? `, ${v2}` : ""})`;
+        runs.push(await runEval({ set, service: other, promptVersion: v2, k: args.k, label, onItem: progress(label.slice(0, 24)) }));
+      } finally {
+        await other.close();
+      }
+    }
+
+    const baseline = args.baseline ? await runBaseline(config, set, embedder, notes) : null;
+    const failures = checkGate(runs[0]!.summary);
+    const report: EvalReport = {
+      createdAt,
+      set: { file: args.set, items: set.length, answerable, unanswerable: set.length - answerable },
+      runs,
+      baseline,
+      gate: { run: runs[0]!.label, passed: failures.length === 0, failures },
+      notes,
+    };
+    const written = await writeEvalReport(report);
+
+    console.log(`\n${formatSummary(report)}\n`);
+    console.log(`per kind (recall@5, answer accuracy)\n${formatByKind(report)}\n`);
+    console.log(`per document (recall@5, answer accuracy)\n${formatByDoc(report)}\n`);
+    for (const n of notes) console.log(`note: ${n}`);
+    console.log(formatGate(report.gate));
+    console.log(`\nreport: ${path.relative(process.cwd(), written.html)} (also ${path.relative(process.cwd(), written.latestHtml)}, .json)`);
+    return args.gate && !report.gate.passed ? 1 : 0;
+  } catch (err) {
+    if (err instanceof EvalSetupError || err instanceof EvalSetError || err instanceof ConfigError) {
+      console.error(`eval: ${err.message}`);
+      return 2;
+    }
+    if ((err as Error).name === "PromptNotFoundError") {
+      console.error(`eval: ${(err as Error).message}`);
+      return 2;
+    }
+    throw err;
+  } finally {
+    await embedder?.close();
+  }
+}
+
+if (isMain(import.meta.url)) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      console.error(`eval failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      process.exit(2);
+    },
+  );
+}

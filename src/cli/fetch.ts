@@ -1,0 +1,121 @@
+/**
+ * npm run corpus:fetch [-- --from DIR] [--corpus DIR] [--manifest FILE]
+ * Exit codes: 0 all documents present, 1 usage/config/manifest error, 2 some missing, 3 checksum mismatch (wins over 2).
+ */
+import { realpathSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfig } from "../config/index.js";
+import { EXIT_CHECKSUM, EXIT_MISSING, EXIT_OK, EXIT_USAGE, exitCodeFor, fetchCorpus, type FetchResult } from "../corpus/fetch.js";
+import { loadCorpusManifest, ManifestError } from "../corpus/manifest.js";
+
+const projectRoot = fileURLToPath(new URL("../..", import.meta.url));
+
+const USAGE = `Usage: npm run corpus:fetch [-- --from DIR] [--corpus DIR] [--manifest FILE] [--strict]
+  --from DIR       local mirror to copy documents from (default: CORPUS_MIRROR)
+  --corpus DIR     where documents are stored (default: CORPUS_DIR, ./corpus)
+  --manifest FILE  corpus manifest (default: corpus/manifest.json in the project)
+  --strict         exit 2 when a document cannot be had (default: report it and exit 0)`;
+
+const EXPLANATION: Record<number, string> = {
+  [EXIT_OK]: "exit 0: every document that could be had is present and verified.",
+  [EXIT_MISSING]:
+    "exit 2: some documents are missing (the rest are in place); put them in a mirror (--from DIR) or run again with network access.",
+  [EXIT_CHECKSUM]:
+    "exit 3: a document's SHA-256 does not match the manifest; the bad file was not kept. Check the mirror or the URL.",
+};
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      options: {
+        from: { type: "string" },
+        corpus: { type: "string" },
+        manifest: { type: "string" },
+        strict: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  if (args.help) {
+    console.log(USAGE);
+    return EXIT_OK;
+  }
+
+  try {
+    const config = loadConfig(env);
+    const corpusDir = args.corpus ? path.resolve(args.corpus) : config.corpusDir;
+    const mirrorDir = args.from ? path.resolve(args.from) : config.corpusMirror;
+    // The manifest belongs to the project, not to wherever CORPUS_DIR points.
+    const manifest = args.manifest ? path.resolve(args.manifest) : path.join(projectRoot, "corpus", "manifest.json");
+    const entries = await loadCorpusManifest(manifest);
+
+    console.log(`Fetching ${entries.length} documents into ${corpusDir}${mirrorDir ? ` (mirror: ${mirrorDir})` : ""}`);
+    const width = Math.max(...entries.map((e) => e.id.length));
+    const report = await fetchCorpus({
+      entries,
+      corpusDir,
+      mirrorDir,
+      onEvent: (e) => {
+        if (e.type === "result") console.log(formatResult(e.result, width));
+      },
+    });
+
+    const counts = new Map<string, number>();
+    for (const r of report.results) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
+    const summary = [...counts].map(([status, n]) => `${n} ${status}`).join(", ");
+    const available = report.results.filter((r) => r.status !== "missing" && r.status !== "checksum-mismatch").length;
+    console.log(`${available}/${entries.length} documents available: ${summary}`);
+
+    const code = exitCodeFor(report, args.strict);
+    console.log(EXPLANATION[code]);
+    if (code === EXIT_OK && available < entries.length)
+      console.log(`missing documents are left out of the index; put them in a mirror (--from DIR) or run with network access.`);
+    return code;
+  } catch (err) {
+    // Bad configuration, manifest or corpus directory: the message says what and where.
+    if (err instanceof ConfigError || err instanceof ManifestError || isFsError(err)) {
+      console.error(`error: ${(err as Error).message}`);
+      console.error("exit 1: usage, configuration, manifest or corpus-directory error.");
+      return EXIT_USAGE;
+    }
+    throw err;
+  }
+}
+
+function formatResult(r: FetchResult, width: number): string {
+  const id = r.id.padEnd(width);
+  if (r.status === "missing" || r.status === "checksum-mismatch") return `✗ ${id}  ${r.status}: ${r.reason}`;
+  return `✓ ${id}  ${r.status.padEnd(10)}  ${formatBytes(r.bytes ?? 0)}`;
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1000) return `${n} B`;
+  if (n < 1_000_000) return `${(n / 1000).toFixed(1)} kB`;
+  return `${(n / 1_000_000).toFixed(1)} MB`;
+}
+
+function isFsError(err: unknown): boolean {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).syscall === "string";
+}
+
+function isEntryFile(): boolean {
+  if (!process.argv[1]) return false;
+  try {
+    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryFile()) {
+  process.exit(await main(process.argv.slice(2)));
+}

@@ -1,0 +1,16 @@
+/** npm run serve: serves the index in INDEX_DIR (no fetching, no building). */
+import { ConfigError, loadConfig } from "../config/index.js";
+import { handleSignals, startServer } from "../server/index.js";
+import { isMain } from "./is-main.js";
+
+export async function serve(): Promise<void> {
+  const running = await startServer(loadConfig());
+  handleSignals(running);
+}
+
+if (isMain(import.meta.url)) {
+  serve().catch((err) => {
+    console.error(err instanceof ConfigError ? err.message : `failed to start: ${(err as Error).message}`);
+    process.exit(1);
+  });
+}

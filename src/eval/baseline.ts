@@ -1,0 +1,237 @@
+/**
+ * The baseline: the plain LangChain tutorial recipe over the same documents, for comparison.
+ *
+ *   - PDFs: pdf-parse v2, one Document per page (what PDFLoader with splitPages does);
+ *     markdown/HTML files: one Document each, raw text, no cleaning;
+ *   - RecursiveCharacterTextSplitter, chunkSize 1000, chunkOverlap 200;
+ *   - the same embedder as ours (wrapped as a LangChain Embeddings);
+ *   - HNSWLib.fromDocuments with its defaults (the wrapper never calls setEf: hnswlib's ef=10);
+ *   - retrieval: similaritySearchWithScore(question, k);
+ *   - "answer": the top chunk's text cut to 600 characters (what a tutorial without an LLM shows);
+ *     it never abstains.
+ *
+ * Built stores are cached under .cache/baseline/<key> (key: recipe version, embedder, file hashes),
+ * so repeated `npm run eval` runs do not embed everything again.
+ *
+ * Run as a program to measure a cold build (bench/run.ts does, in a child process):
+ *   node --import tsx src/eval/baseline.ts [--no-cache]    prints one JSON line: chunks, seconds, maxRssKb
+ */
+import { createHash } from "node:crypto";
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { HNSWLib } from "@langchain/community/vectorstores/hnswlib";
+import { Document } from "@langchain/core/documents";
+import { Embeddings } from "@langchain/core/embeddings";
+import { RecursiveCharacterTextSplitter } from "@langchain/textsplitters";
+import { PDFParse } from "pdf-parse";
+import { isMain } from "../cli/is-main.js";
+import { loadConfig, PROJECT_ROOT } from "../config/index.js";
+import { loadCorpusEntries } from "../corpus/catalog.js";
+import { sha256File, type CorpusEntry } from "../corpus/manifest.js";
+import { createEmbedder } from "../embed/index.js";
+import type { Embedder } from "../embed/types.js";
+import type { EvalTarget } from "./run.js";
+
+export const BASELINE_RECIPE = "langchain-tutorial-v1: pdf-parse pages, RecursiveCharacterTextSplitter 1000/200, HNSWLib defaults";
+export const BASELINE_CHUNK_SIZE = 1000;
+export const BASELINE_CHUNK_OVERLAP = 200;
+export const BASELINE_ANSWER_CHARS = 600;
+
+/** Our Embedder as a LangChain Embeddings. */
+export class EmbedderEmbeddings extends Embeddings {
+  constructor(private readonly embedder: Embedder) {
+    super({});
+  }
+
+  embedDocuments(texts: string[]): Promise<number[][]> {
+    return this.embedder.embedDocuments(texts);
+  }
+
+  embedQuery(text: string): Promise<number[]> {
+    return this.embedder.embedQuery(text);
+  }
+}
+
+export interface BaselineDocuments {
+  documents: Document[];
+  /** Manifest entries whose file is not in the corpus folder. */
+  missing: string[];
+  pages: number;
+}
+
+const isPdf = (entry: CorpusEntry) => entry.mediaType === "application/pdf" || entry.file.toLowerCase().endsWith(".pdf");
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    return (await stat(file)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The tutorial's loading step: pages of PDFs, whole raw text files. */
+export async function loadBaselineDocuments(corpusDir: string, entries: CorpusEntry[]): Promise<BaselineDocuments> {
+  const documents: Document[] = [];
+  const missing: string[] = [];
+  let pages = 0;
+  for (const entry of entries) {
+    const file = path.join(corpusDir, entry.file);
+    if (!(await exists(file))) {
+      missing.push(entry.id);
+      continue;
+    }
+    const meta = { docId: entry.id, source: entry.file, title: entry.title };
+    if (isPdf(entry)) {
+      const parser = new PDFParse({ data: await readFile(file) });
+      try {
+        const result = await parser.getText();
+        for (const page of result.pages) {
+          documents.push(new Document({ pageContent: page.text, metadata: { ...meta, page: page.num } }));
+          pages++;
+        }
+      } finally {
+        await parser.destroy();
+      }
+    } else {
+      documents.push(new Document({ pageContent: await readFile(file, "utf8"), metadata: { ...meta, page: null } }));
+    }
+  }
+  return { documents, missing, pages };
+}
+
+export interface BaselineBuild {
+  store: HNSWLib;
+  chunks: number;
+  pages: number;
+  missing: string[];
+  /** Wall time of load + split + embed + index (0 parts when loaded from the cache). */
+  seconds: number;
+  fromCache: boolean;
+  cacheDir: string | null;
+}
+
+export interface BaselineOptions {
+  corpusDir: string;
+  entries: CorpusEntry[];
+  embedder: Embedder;
+  /** Cache folder root (default PROJECT_ROOT/.cache/baseline); null disables caching. */
+  cacheRoot?: string | null;
+  onStage?: (stage: "load" | "split" | "embed" | "cache-hit", info?: Record<string, number>) => void;
+}
+
+/** The cache key: recipe, embedder and the bytes of every present document. */
+async function cacheKey(opts: BaselineOptions): Promise<string> {
+  const h = createHash("sha256").update(BASELINE_RECIPE).update("\0").update(opts.embedder.id);
+  for (const e of [...opts.entries].sort((a, b) => a.id.localeCompare(b.id))) {
+    const file = path.join(opts.corpusDir, e.file);
+    h.update("\0").update(e.id).update("\0").update((await exists(file)) ? await sha256File(file) : "missing");
+  }
+  return h.digest("hex").slice(0, 24);
+}
+
+export async function buildBaseline(opts: BaselineOptions): Promise<BaselineBuild> {
+  const t0 = performance.now();
+  const embeddings = new EmbedderEmbeddings(opts.embedder);
+  const cacheRoot = opts.cacheRoot === undefined ? path.join(PROJECT_ROOT, ".cache", "baseline") : opts.cacheRoot;
+  const cacheDir = cacheRoot ? path.join(cacheRoot, await cacheKey(opts)) : null;
+  if (cacheDir && (await exists(path.join(cacheDir, "hnswlib.index")))) {
+    try {
+      const store = await HNSWLib.load(cacheDir, embeddings);
+      const info = JSON.parse(await readFile(path.join(cacheDir, "baseline.json"), "utf8")) as { chunks: number; pages: number; missing: string[] };
+      opts.onStage?.("cache-hit", { chunks: info.chunks });
+      return { store, ...info, seconds: elapsed(t0), fromCache: true, cacheDir };
+    } catch {
+      // A damaged cache entry: rebuild below.
+    }
+  }
+
+  opts.onStage?.("load");
+  const loaded = await loadBaselineDocuments(opts.corpusDir, opts.entries);
+  if (loaded.documents.length === 0) throw new Error(`baseline: no documents found in ${opts.corpusDir}`);
+  opts.onStage?.("split", { documents: loaded.documents.length });
+  const splitter = new RecursiveCharacterTextSplitter({ chunkSize: BASELINE_CHUNK_SIZE, chunkOverlap: BASELINE_CHUNK_OVERLAP });
+  const chunks = await splitter.splitDocuments(loaded.documents);
+  opts.onStage?.("embed", { chunks: chunks.length });
+  const store = await HNSWLib.fromDocuments(chunks, embeddings);
+  const seconds = elapsed(t0);
+
+  if (cacheDir) {
+    // Save to a temp folder, then rename: a crash never leaves a half-written entry under the key.
+    const tmp = `${cacheDir}.${process.pid}.tmp`;
+    try {
+      await rm(tmp, { recursive: true, force: true });
+      await mkdir(tmp, { recursive: true });
+      await store.save(tmp);
+      await writeFile(path.join(tmp, "baseline.json"), JSON.stringify({ chunks: chunks.length, pages: loaded.pages, missing: loaded.missing, recipe: BASELINE_RECIPE }));
+      await rm(cacheDir, { recursive: true, force: true });
+      await rename(tmp, cacheDir);
+    } catch {
+      await rm(tmp, { recursive: true, force: true }).catch(() => {});
+    }
+  }
+  return { store, chunks: chunks.length, pages: loaded.pages, missing: loaded.missing, seconds, fromCache: false, cacheDir };
+}
+
+/** The baseline as an evaluation target (see the header for its "answer"). */
+export function baselineTarget(store: HNSWLib): EvalTarget {
+  const search = async (question: string, k: number) =>
+    (await store.similaritySearchWithScore(question, k)).map(([doc, distance]) => ({
+      docId: String(doc.metadata.docId),
+      page: typeof doc.metadata.page === "number" ? doc.metadata.page : null,
+      text: doc.pageContent,
+      // LangChain's HNSWLib score is cosine distance (lower is better).
+      score: distance,
+    }));
+  return {
+    search,
+    ask: async (question) => {
+      const [top] = await search(question, 1);
+      return { answer: top ? top.text.slice(0, BASELINE_ANSWER_CHARS) : "", grounded: true, promptTokens: 0, completionTokens: 0, costUsd: 0, mode: "top-chunk" };
+    },
+  };
+}
+
+const elapsed = (t0: number) => Math.round(performance.now() - t0) / 1000;
+
+/** Child-process entry: a build (cold unless the cache has it), reported as one JSON line on stdout. */
+async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { "no-cache": { type: "boolean", default: false }, corpus: { type: "string" } } });
+  const config = loadConfig();
+  const corpusDir = values.corpus ? path.resolve(values.corpus) : config.corpusDir;
+  const embedder = createEmbedder(config);
+  try {
+    const build = await buildBaseline({
+      corpusDir,
+      entries: await loadCorpusEntries(config),
+      embedder,
+      cacheRoot: values["no-cache"] ? null : undefined,
+      onStage: (stage, info) => process.stderr.write(`baseline: ${stage}${info ? ` ${JSON.stringify(info)}` : ""}\n`),
+    });
+    const probe = await build.store.similaritySearchWithScore("attention", 1);
+    process.stdout.write(
+      `${JSON.stringify({
+        chunks: build.chunks,
+        pages: build.pages,
+        missing: build.missing,
+        seconds: build.seconds,
+        fromCache: build.fromCache,
+        probe: probe.length,
+        maxRssKb: process.resourceUsage().maxRSS,
+      })}\n`,
+    );
+    return 0;
+  } finally {
+    await embedder.close();
+  }
+}
+
+if (isMain(import.meta.url)) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      console.error(`baseline failed: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    },
+  );
+}

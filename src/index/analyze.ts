@@ -1,0 +1,48 @@
+/**
+ * Text analysis shared by the lexical index, the query side and the extractive answerer:
+ * Unicode NFKC, lower case, words and numbers as tokens, English stop words dropped, Porter stems.
+ */
+import { stemmer } from "stemmer";
+
+// A small, conventional English stop list (question words included: they carry no topic).
+const STOP = new Set(
+  (
+    "a about above after again against all am an and any are as at be because been before being below between both but by " +
+    "can could did do does doing down during each few for from further had has have having he her here hers herself him " +
+    "himself his how i if in into is it its itself just me more most my myself no nor not now of off on once only or other " +
+    "our ours ourselves out over own same she should so some such than that the their theirs them themselves then there " +
+    "these they this those through to too under until up very was we were what when where which while who whom why will " +
+    "with would you your yours yourself yourselves per via also use used using s t e g et al one"
+  ).split(" "),
+);
+
+const TOKEN = /[\p{L}\p{N}]+(?:[.,][\p{N}]+)*%?/gu;
+
+export function fold(text: string): string {
+  return text.normalize("NFKC").toLowerCase().replace(/[’‘`]/g, "'");
+}
+
+/** Raw word tokens (folded, numbers with their decimal/thousands separators normalised). */
+export function words(text: string): string[] {
+  const out: string[] = [];
+  for (const m of fold(text).matchAll(TOKEN)) {
+    let w = m[0];
+    if (/^\p{N}/u.test(w)) w = w.replace(/,(?=\d{3}\b)/g, "");
+    out.push(w);
+  }
+  return out;
+}
+
+/** Index terms: words minus stop words, stemmed. */
+export function terms(text: string): string[] {
+  const out: string[] = [];
+  for (const w of words(text)) {
+    if (STOP.has(w)) continue;
+    out.push(/^\p{N}/u.test(w) ? w : stemmer(w));
+  }
+  return out;
+}
+
+export function isStopWord(word: string): boolean {
+  return STOP.has(word);
+}

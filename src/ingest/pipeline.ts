@@ -1,0 +1,198 @@
+/**
+ * The ingestion job: corpus files -> cleaned, page-aware chunks -> vectors -> index on disk.
+ *
+ * Incremental: a document whose sha256, chunking parameters and embedder are unchanged keeps its
+ * chunks from the live index without being parsed again; any chunk whose embedded text is unchanged
+ * (same content hash) keeps its vector. A rerun with nothing changed writes nothing at all.
+ */
+import { createHash } from "node:crypto";
+import { readFile, stat } from "node:fs/promises";
+import path from "node:path";
+import { sha256File, type CorpusEntry } from "../corpus/manifest.js";
+import type { Embedder } from "../embed/types.js";
+import { IndexLoadError, loadIndex, vectorOf, writeIndex, type LoadedIndex } from "../index/store.js";
+import type { Chunk, IndexedDocument, IndexManifest } from "../index/types.js";
+import { chunkDocument, indexedText } from "./chunk.js";
+import { loadDocument } from "./load.js";
+import { LoadError } from "./types.js";
+
+export interface ChunkingOptions {
+  size: number;
+  overlap: number;
+  prefix: boolean;
+}
+
+export type IngestEvent =
+  | { type: "start"; documents: number }
+  | { type: "document"; id: string; status: "parsed" | "reused"; pages: number | null; chunks: number }
+  | { type: "skipped"; id: string; file: string; reason: string }
+  | { type: "missing"; id: string; file: string }
+  | { type: "embed-start"; total: number; cached: number }
+  | { type: "embed-progress"; done: number; total: number }
+  | { type: "write" };
+
+export interface IngestOptions {
+  corpusDir: string;
+  indexDir: string;
+  entries: CorpusEntry[];
+  embedder: Embedder;
+  chunking: ChunkingOptions;
+  /** Rebuild even when nothing changed. */
+  force?: boolean;
+  onEvent?: (event: IngestEvent) => void;
+}
+
+export interface IngestResult {
+  upToDate: boolean;
+  documents: number;
+  pages: number;
+  chunks: number;
+  /** Chunks embedded in this run (0 when every vector came from the previous index). */
+  embedded: number;
+  reusedVectors: number;
+  skipped: Array<{ id: string; file: string; reason: string }>;
+  missing: Array<{ id: string; file: string }>;
+  seconds: number;
+  manifest: IndexManifest | null;
+}
+
+export class IngestError extends Error {
+  constructor(
+    message: string,
+    public readonly result?: Partial<IngestResult>,
+  ) {
+    super(message);
+    this.name = "IngestError";
+  }
+}
+
+interface DocBuild {
+  doc: IndexedDocument;
+  chunks: Chunk[];
+}
+
+export async function ingest(opts: IngestOptions): Promise<IngestResult> {
+  const started = performance.now();
+  const emit = opts.onEvent ?? (() => {});
+  const { embedder, chunking } = opts;
+  const previous = await loadPrevious(opts.indexDir, embedder);
+  const sameSettings =
+    previous !== null &&
+    previous.manifest.chunking.size === chunking.size &&
+    previous.manifest.chunking.overlap === chunking.overlap &&
+    previous.manifest.chunking.prefix === chunking.prefix;
+
+  emit({ type: "start", documents: opts.entries.length });
+  const builds: DocBuild[] = [];
+  const skipped: IngestResult["skipped"] = [];
+  const missing: IngestResult["missing"] = [];
+
+  for (const entry of opts.entries) {
+    const file = path.join(opts.corpusDir, entry.file);
+    if (!(await isFile(file))) {
+      missing.push({ id: entry.id, file: entry.file });
+      emit({ type: "missing", id: entry.id, file: entry.file });
+      continue;
+    }
+    const sha = await sha256File(file);
+    const old = sameSettings ? previous!.manifest.documents.find((d) => d.id === entry.id && d.sha256 === sha) : undefined;
+    if (old && previous) {
+      const chunks = previous.chunks.filter((c) => c.docId === entry.id);
+      builds.push({ doc: { ...describe(entry, sha, old.pages), chunks: chunks.length }, chunks });
+      emit({ type: "document", id: entry.id, status: "reused", pages: old.pages, chunks: chunks.length });
+      continue;
+    }
+    try {
+      const loaded = await loadDocument(await readFile(file), entry.file, entry.mediaType);
+      const parts = await chunkDocument(loaded, { docId: entry.id, title: entry.title }, chunking);
+      const chunks = parts.map((c) => ({ ...c, hash: contentHash(embedder.id, indexedText(c, chunking.prefix)) }));
+      if (chunks.length === 0) throw new LoadError(entry.file, "no text to index");
+      builds.push({ doc: { ...describe(entry, sha, loaded.pages), chunks: chunks.length }, chunks });
+      emit({ type: "document", id: entry.id, status: "parsed", pages: loaded.pages, chunks: chunks.length });
+    } catch (err) {
+      const reason = err instanceof LoadError ? err.reason : `unexpected error: ${(err as Error).message}`;
+      skipped.push({ id: entry.id, file: entry.file, reason });
+      emit({ type: "skipped", id: entry.id, file: entry.file, reason });
+    }
+  }
+
+  const base = { skipped, missing, documents: builds.length };
+  if (builds.length === 0) throw new IngestError("nothing could be indexed: no document was present and readable", base);
+
+  const chunks = builds.flatMap((b) => b.chunks);
+  const documents = builds.map((b) => b.doc);
+  const pages = documents.reduce((n, d) => n + (d.pages ?? 0), 0);
+  const unchanged =
+    sameSettings &&
+    !opts.force &&
+    previous!.manifest.documents.length === documents.length &&
+    documents.every((d) => previous!.manifest.documents.some((p) => p.id === d.id && p.sha256 === d.sha256));
+  if (unchanged) {
+    return { ...base, upToDate: true, pages, chunks: chunks.length, embedded: 0, reusedVectors: chunks.length, seconds: elapsed(started), manifest: previous!.manifest };
+  }
+
+  // Vectors: reuse by content hash, embed the rest.
+  const cache = new Map<string, number[]>();
+  if (previous) previous.chunks.forEach((c, i) => cache.set(c.hash, vectorOf(previous, i)));
+  const vectors: Array<number[] | undefined> = chunks.map((c) => cache.get(c.hash));
+  const todo = chunks.map((_, i) => i).filter((i) => vectors[i] === undefined);
+  emit({ type: "embed-start", total: todo.length, cached: chunks.length - todo.length });
+  if (todo.length) {
+    const fresh = await embedder.embedDocuments(
+      todo.map((i) => indexedText(chunks[i]!, chunking.prefix)),
+      (done) => emit({ type: "embed-progress", done, total: todo.length }),
+    );
+    todo.forEach((chunkIndex, j) => (vectors[chunkIndex] = fresh[j]));
+  }
+
+  emit({ type: "write" });
+  const manifest = await writeIndex(
+    opts.indexDir,
+    { chunks, vectors: vectors as number[][], indexedTexts: chunks.map((c) => indexedText(c, chunking.prefix)) },
+    {
+      embedder: { id: embedder.id, dimensions: embedder.dimensions },
+      chunking: { ...chunking },
+      documents,
+      totals: { documents: documents.length, pages, chunks: chunks.length },
+    },
+  );
+  return { ...base, upToDate: false, pages, chunks: chunks.length, embedded: todo.length, reusedVectors: chunks.length - todo.length, seconds: elapsed(started), manifest };
+}
+
+/** The live index, when it can be read with this embedder; otherwise null (full rebuild). */
+async function loadPrevious(indexDir: string, embedder: Embedder): Promise<LoadedIndex | null> {
+  try {
+    return await loadIndex(indexDir, { embedder, ef: 10 });
+  } catch (err) {
+    if (err instanceof IndexLoadError) return null;
+    throw err;
+  }
+}
+
+function describe(entry: CorpusEntry, sha256: string, pages: number | null): Omit<IndexedDocument, "chunks"> {
+  return {
+    id: entry.id,
+    title: entry.title,
+    authors: entry.authors,
+    year: entry.year ?? null,
+    kind: entry.kind,
+    url: entry.url,
+    file: entry.file,
+    sha256,
+    pages,
+  };
+}
+
+export function contentHash(embedderId: string, text: string): string {
+  return createHash("sha256").update(embedderId).update("\0").update(text).digest("hex");
+}
+
+async function isFile(file: string): Promise<boolean> {
+  try {
+    return (await stat(file)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+const elapsed = (t0: number) => Math.round((performance.now() - t0) / 10) / 100;

@@ -1,0 +1,96 @@
+/**
+ * The Express application: middleware (request ids and logs, helmet, CORS, body limits, rate limit,
+ * timeouts, metrics), the routes, the static web page, and the single error handler.
+ */
+import path from "node:path";
+import cors from "cors";
+import express, { type Express, type NextFunction, type Request, type Response } from "express";
+import { rateLimit } from "express-rate-limit";
+import helmet from "helmet";
+import type { Logger } from "pino";
+import { PROJECT_ROOT } from "../config/index.js";
+import { AppError } from "../errors.js";
+import type { QaService } from "../service/index.js";
+import { errorHandler, notFound } from "./errors.js";
+import { requestContext } from "./logging.js";
+import type { Metrics } from "./metrics.js";
+import { adminRoutes } from "./routes/admin.js";
+import { infoRoutes } from "./routes/info.js";
+import { queryRoutes } from "./routes/query.js";
+
+export interface AppDeps {
+  service: QaService;
+  logger: Logger;
+  metrics: Metrics;
+  isShuttingDown?: () => boolean;
+}
+
+export function createApp({ service, logger, metrics, isShuttingDown = () => false }: AppDeps): Express {
+  const { http } = service.config;
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", "loopback");
+
+  app.use(requestContext(logger));
+  app.use(observe(metrics));
+  app.use(
+    helmet({
+      contentSecurityPolicy: { directives: { "default-src": ["'self'"], "script-src": ["'self'"], "style-src": ["'self'"], "img-src": ["'self'", "data:"] } },
+    }),
+  );
+  if (http.corsOrigins.length) app.use(cors({ origin: http.corsOrigins.includes("*") ? "*" : http.corsOrigins, exposedHeaders: ["X-Request-Id"] }));
+  app.use((_req, res, next) => {
+    if (isShuttingDown()) res.setHeader("Connection", "close");
+    next();
+  });
+  app.use(timeout(http.requestTimeoutMs));
+  if (http.rateLimitPerMinute > 0) {
+    app.use(
+      "/v1",
+      rateLimit({
+        windowMs: 60_000,
+        limit: http.rateLimitPerMinute,
+        standardHeaders: "draft-8",
+        legacyHeaders: false,
+        handler: (_req, _res, next) =>
+          next(new AppError("RATE_LIMITED", `more than ${http.rateLimitPerMinute} requests a minute from this address; retry after the RateLimit-Reset header's seconds`)),
+      }),
+    );
+  }
+  app.use(express.json({ limit: http.bodyLimit, type: ["application/json", "application/*+json"] }));
+
+  app.use(infoRoutes(service, metrics, isShuttingDown));
+  app.use(queryRoutes(service, metrics));
+  app.use(adminRoutes(service));
+  app.use(express.static(path.join(PROJECT_ROOT, "public"), { index: "index.html", maxAge: "5m" }));
+  app.use(notFound());
+  app.use(errorHandler());
+  return app;
+}
+
+/** Request count and latency by route pattern (not raw URL, to keep label cardinality bounded). */
+function observe(metrics: Metrics) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const end = metrics.requestSeconds.startTimer();
+    res.on("finish", () => {
+      const route = req.route?.path ? String(req.route.path) : res.statusCode === 404 ? "unmatched" : req.path.startsWith("/v1") ? req.path : "static";
+      const labels = { method: req.method, route, status: String(res.statusCode) };
+      end(labels);
+      metrics.requests.inc(labels);
+    });
+    next();
+  };
+}
+
+/** Answers 503 TIMEOUT when a JSON request takes longer than REQUEST_TIMEOUT_MS (streams are exempt). */
+function timeout(ms: number) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const timer = setTimeout(() => {
+      if (!res.headersSent) next(new AppError("TIMEOUT", `the request took longer than ${ms} ms; try again, or raise REQUEST_TIMEOUT_MS`));
+    }, ms);
+    timer.unref();
+    res.on("close", () => clearTimeout(timer));
+    res.on("finish", () => clearTimeout(timer));
+    next();
+  };
+}

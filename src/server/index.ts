@@ -1,0 +1,84 @@
+/** Starts the HTTP server over a QaService; `close()` drains in-flight requests (graceful shutdown). */
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Logger } from "pino";
+import type { Config } from "../config/index.js";
+import { QaService, type ServiceOptions } from "../service/index.js";
+import { createApp } from "./app.js";
+import { createLogger } from "./logging.js";
+import { createMetrics } from "./metrics.js";
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  server: Server;
+  service: QaService;
+  logger: Logger;
+  /** Stops accepting connections, waits up to SHUTDOWN_GRACE_MS for in-flight requests, then releases everything. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions extends ServiceOptions {
+  logger?: Logger;
+}
+
+export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const metrics = createMetrics();
+  const service = new QaService(config, opts);
+  service.live.onSwap = (generation) => {
+    const r = service.live.current();
+    metrics.indexSwaps.inc();
+    metrics.indexDocuments.set(r?.index.manifest.documents.length ?? 0);
+    metrics.indexChunks.set(r?.index.chunks.length ?? 0);
+    logger.info({ generation, chunks: r?.index.chunks.length }, "index loaded");
+  };
+  service.live.onLoadError = (err) => logger.error({ reason: err.message }, "index not loaded");
+  service.reindexer.onFinish = (job) => {
+    metrics.reindexJobs.inc({ outcome: job.status });
+    logger.info({ jobId: job.jobId, status: job.status, error: job.error, result: job.result }, "re-index job finished");
+  };
+  await service.start();
+
+  let shuttingDown = false;
+  const app = createApp({ service, logger, metrics, isShuttingDown: () => shuttingDown });
+  const server = app.listen(config.port, config.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once("listening", resolve);
+    server.once("error", reject);
+  });
+  server.requestTimeout = config.http.requestTimeoutMs + 5_000;
+  const { port } = server.address() as AddressInfo;
+  const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
+  logger.info({ port, indexDir: config.indexDir, llm: config.llm.provider, model: config.llm.model }, "listening");
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      shuttingDown = true;
+      logger.info({ graceMs: config.http.shutdownGraceMs }, "shutting down: draining in-flight requests");
+      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const grace = new Promise<void>((resolve) => setTimeout(resolve, config.http.shutdownGraceMs).unref());
+      await Promise.race([drained, grace]);
+      server.closeAllConnections();
+      await service.close();
+      logger.info("stopped");
+    })());
+
+  return { url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`, port, server, service, logger, close };
+}
+
+/** SIGTERM/SIGINT drain and exit; SIGHUP reloads the index from disk. */
+export function handleSignals(running: RunningServer): void {
+  const stop = (signal: string) => {
+    running.logger.info({ signal }, "signal received");
+    running.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("SIGINT"));
+  process.on("SIGHUP", () => void running.service.live.reload());
+}

@@ -1,0 +1,112 @@
+/**
+ * Admin API (Bearer ADMIN_TOKEN): re-index jobs, adding and removing documents.
+ * With no ADMIN_TOKEN configured every admin route answers 403 ADMIN_DISABLED.
+ */
+import { timingSafeEqual, createHash } from "node:crypto";
+import { Router, type NextFunction, type Request, type Response } from "express";
+import multer from "multer";
+import { AppError } from "../../errors.js";
+import { addDocument, removeDocument } from "../../service/documents.js";
+import type { QaService } from "../../service/index.js";
+import { JobConflictError } from "../../service/reindex.js";
+import { addDocumentUrlBody, parseBody } from "../schemas.js";
+
+export function adminRoutes(service: QaService): Router {
+  const r = Router();
+  const { config } = service;
+  r.use("/v1/admin", requireAdmin(config.admin.token));
+
+  const startJob = () => {
+    try {
+      return service.reindexer.start();
+    } catch (err) {
+      if (err instanceof JobConflictError) throw new AppError("REINDEX_RUNNING", err.message);
+      throw err;
+    }
+  };
+  const busy = () => {
+    const running = service.reindexer.isRunning();
+    if (running) throw new AppError("REINDEX_RUNNING", "a re-index job is running; retry when it has finished");
+  };
+
+  r.post("/v1/admin/reindex", (_req, res) => {
+    const job = startJob();
+    res.status(202).location(`/v1/admin/reindex/${job.jobId}`).json({ jobId: job.jobId, status: job.status });
+  });
+
+  r.get("/v1/admin/reindex/:jobId", (req, res) => {
+    const job = service.reindexer.get(String(req.params.jobId));
+    if (!job) throw new AppError("NOT_FOUND", `no re-index job ${req.params.jobId} (jobs are kept in memory until the server restarts)`);
+    res.json(job);
+  });
+
+  const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: config.http.uploadLimitBytes, files: 1, fields: 10 } });
+  r.post("/v1/admin/documents", (req, res, next) => {
+    if (!req.is("multipart/form-data")) return next();
+    upload.single("file")(req, res, (err: unknown) => {
+      if (!err) return next();
+      const e = err as { code?: string; message?: string };
+      if (e.code === "LIMIT_FILE_SIZE")
+        return next(new AppError("PAYLOAD_TOO_LARGE", `the file is larger than UPLOAD_LIMIT_MB (${config.http.uploadLimitBytes / 1048576} MB)`));
+      next(new AppError("VALIDATION_FAILED", `malformed multipart upload: ${e.message ?? "unreadable"}; send one file in the field "file"`));
+    });
+  });
+
+  r.post("/v1/admin/documents", async (req, res) => {
+    busy();
+    let doc;
+    if (req.file) {
+      const fields = req.body as Record<string, string | undefined>;
+      doc = { originalName: req.file.originalname, data: req.file.buffer, id: fields.id || undefined, title: fields.title || undefined };
+    } else if (req.is("multipart/form-data")) {
+      throw new AppError("VALIDATION_FAILED", 'multipart upload without a file: send the document in the field "file"');
+    } else {
+      const body = parseBody(addDocumentUrlBody, req.body);
+      doc = { ...(await download(body.url, config.http.uploadLimitBytes)), id: body.id, title: body.title, url: body.url };
+    }
+    const entry = await addDocument(config, doc);
+    const job = startJob();
+    res.status(202).json({ document: { id: entry.id, title: entry.title, file: entry.file, mediaType: entry.mediaType, sha256: entry.sha256 }, jobId: job.jobId });
+  });
+
+  r.delete("/v1/admin/documents/:id", async (req, res) => {
+    busy();
+    await removeDocument(config, String(req.params.id));
+    const job = startJob();
+    res.status(202).json({ removed: req.params.id, jobId: job.jobId });
+  });
+
+  return r;
+}
+
+function requireAdmin(token: string | undefined) {
+  const expected = token ? createHash("sha256").update(token).digest() : undefined;
+  return (req: Request, _res: Response, next: NextFunction) => {
+    if (!expected) return next(new AppError("ADMIN_DISABLED", "admin routes are disabled: set ADMIN_TOKEN to enable them"));
+    const header = req.get("authorization") ?? "";
+    const m = /^Bearer\s+(.+)$/i.exec(header);
+    if (!m) return next(new AppError("UNAUTHORIZED", "missing admin token: send Authorization: Bearer <ADMIN_TOKEN>"));
+    // Compare fixed-length digests so neither length nor content leaks through timing.
+    const given = createHash("sha256").update(m[1]!.trim()).digest();
+    if (!timingSafeEqual(given, expected)) return next(new AppError("FORBIDDEN", "the admin token is wrong"));
+    next();
+  };
+}
+
+async function download(url: string, limit: number): Promise<{ originalName: string; data: Buffer }> {
+  let res: globalThis.Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(60_000), redirect: "follow" });
+  } catch (err) {
+    throw new AppError("INVALID_DOCUMENT", `could not download ${url}: ${(err as Error).message}`);
+  }
+  if (!res.ok) throw new AppError("INVALID_DOCUMENT", `could not download ${url}: HTTP ${res.status}`);
+  const length = Number(res.headers.get("content-length") ?? 0);
+  if (length > limit) throw new AppError("PAYLOAD_TOO_LARGE", `${url} is ${length} bytes, over UPLOAD_LIMIT_MB`);
+  const data = Buffer.from(await res.arrayBuffer());
+  if (data.length > limit) throw new AppError("PAYLOAD_TOO_LARGE", `${url} is over UPLOAD_LIMIT_MB`);
+  const name = decodeURIComponent(new URL(url).pathname.split("/").pop() || "document");
+  const type = res.headers.get("content-type") ?? "";
+  const withExt = /\.[a-z]{2,8}$/i.test(name) ? name : `${name}${type.includes("pdf") ? ".pdf" : type.includes("html") ? ".html" : ".md"}`;
+  return { originalName: withExt, data };
+}

@@ -1,0 +1,34 @@
+/** GET /healthz, /readyz, /v1/documents, /v1/prompts, /metrics. */
+import { Router } from "express";
+import type { QaService } from "../../service/index.js";
+import type { Metrics } from "../metrics.js";
+
+export function infoRoutes(service: QaService, metrics: Metrics, isShuttingDown: () => boolean): Router {
+  const r = Router();
+
+  r.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+
+  r.get("/readyz", (_req, res) => {
+    const s = service.live.status();
+    if (isShuttingDown()) res.status(503).json({ ready: false, reason: "shutting down" });
+    else if (s.ready) res.json({ ready: true, generation: s.generation, loadedAt: s.loadedAt });
+    else res.status(503).json({ ready: false, code: s.code, reason: s.reason });
+  });
+
+  r.get("/v1/documents", (_req, res) => {
+    const documents = service.documents().map(({ id, title, authors, year, kind, url, pages, chunks }) => ({ id, title, authors, year, kind, url, pages, chunks }));
+    res.json({ documents });
+  });
+
+  r.get("/v1/prompts", async (_req, res) => {
+    res.json({ default: service.config.prompt.version, versions: (await service.prompts.list()).filter((v) => v.startsWith("qa-")) });
+  });
+
+  r.get("/metrics", async (_req, res) => {
+    res.set("Content-Type", metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  return r;
+}

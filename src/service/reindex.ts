@@ -1,0 +1,97 @@
+/**
+ * Re-index jobs: at most one at a time, run in this process while the live index keeps serving;
+ * the new index is swapped in only after it was written completely.
+ */
+import { randomUUID } from "node:crypto";
+import type { IngestEvent, IngestResult } from "../ingest/pipeline.js";
+
+export interface JobProgress {
+  documents: number;
+  documentsDone: number;
+  chunks: number;
+  chunksToEmbed: number;
+  chunksEmbedded: number;
+  phase: "queued" | "loading" | "embedding" | "writing" | "swapping" | "done";
+}
+
+export interface ReindexJob {
+  jobId: string;
+  status: "running" | "succeeded" | "failed";
+  startedAt: string;
+  finishedAt?: string;
+  progress: JobProgress;
+  result?: Pick<IngestResult, "documents" | "pages" | "chunks" | "embedded" | "skipped" | "missing" | "seconds" | "upToDate">;
+  error?: string;
+}
+
+export class JobConflictError extends Error {
+  constructor(public readonly running: string) {
+    super(`re-index job ${running} is still running; wait for it (GET /v1/admin/reindex/${running})`);
+  }
+}
+
+type Build = (onEvent: (e: IngestEvent) => void) => Promise<IngestResult>;
+
+export class Reindexer {
+  private readonly jobs = new Map<string, ReindexJob>();
+  private running: ReindexJob | undefined;
+  onFinish: (job: ReindexJob) => void = () => {};
+
+  constructor(
+    private readonly build: Build,
+    private readonly swap: () => Promise<unknown>,
+  ) {}
+
+  get(jobId: string): ReindexJob | undefined {
+    return this.jobs.get(jobId);
+  }
+
+  isRunning(): boolean {
+    return this.running !== undefined;
+  }
+
+  /** Starts a job and returns it at once; throws JobConflictError while another runs. */
+  start(): ReindexJob {
+    if (this.running) throw new JobConflictError(this.running.jobId);
+    const job: ReindexJob = {
+      jobId: randomUUID(),
+      status: "running",
+      startedAt: new Date().toISOString(),
+      progress: { documents: 0, documentsDone: 0, chunks: 0, chunksToEmbed: 0, chunksEmbedded: 0, phase: "queued" },
+    };
+    this.jobs.set(job.jobId, job);
+    this.running = job;
+    void this.run(job);
+    return job;
+  }
+
+  /** Resolves when the running job (if any) has finished. */
+  async idle(): Promise<void> {
+    while (this.running) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  private async run(job: ReindexJob): Promise<void> {
+    const p = job.progress;
+    try {
+      const result = await this.build((e) => {
+        if (e.type === "start") Object.assign(p, { documents: e.documents, phase: "loading" });
+        else if (e.type === "document") Object.assign(p, { documentsDone: p.documentsDone + 1, chunks: p.chunks + e.chunks });
+        else if (e.type === "skipped" || e.type === "missing") p.documentsDone++;
+        else if (e.type === "embed-start") Object.assign(p, { chunksToEmbed: e.total, phase: "embedding" });
+        else if (e.type === "embed-progress") p.chunksEmbedded = e.done;
+        else if (e.type === "write") p.phase = "writing";
+      });
+      p.phase = "swapping";
+      await this.swap();
+      const { documents, pages, chunks, embedded, skipped, missing, seconds, upToDate } = result;
+      Object.assign(job, { status: "succeeded", result: { documents, pages, chunks, embedded, skipped, missing, seconds, upToDate } });
+    } catch (err) {
+      Object.assign(job, { status: "failed", error: (err as Error).message });
+    } finally {
+      p.phase = "done";
+      job.finishedAt = new Date().toISOString();
+      this.running = undefined;
+      this.onFinish(job);
+    }
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * Static checks of the Docker deliverables (no engine needed): docker-compose validates the compose
+ * files, and the Dockerfile has the properties the deployment relies on.
+ * End-to-end proof (build, up, ask, re-index) is scripts/compose-smoke.sh.
+ */
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const SETUP_HINT = "docker-compose is not installed: run `sudo scripts/container-setup.sh` (installs podman + docker-compose)";
+
+function compose(args: string[]) {
+  const r = spawnSync("docker-compose", args, {
+    cwd: root,
+    encoding: "utf8",
+    timeout: 60_000,
+    // validate the files themselves, not whatever a developer's .env/shell sets
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp" },
+  });
+  if (r.error && (r.error as NodeJS.ErrnoException).code === "ENOENT") throw new Error(SETUP_HINT);
+  if (r.error) throw r.error;
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function expectValid(args: string[]) {
+  const r = compose([...args, "config", "-q"]);
+  expect(r.code, `docker-compose ${args.join(" ")} config -q\n${r.err}`).toBe(0);
+}
+
+function services(args: string[]): string[] {
+  const r = compose([...args, "config", "--services"]);
+  expect(r.code, r.err).toBe(0);
+  return r.out.split("\n").map((s) => s.trim()).filter(Boolean).sort();
+}
+
+describe("docker-compose.yml", () => {
+  it("docker-compose is installed", () => {
+    const r = compose(["version"]);
+    expect(r.code, SETUP_HINT).toBe(0);
+  });
+
+  it("validates (default services)", () => {
+    expectValid(["-f", "docker-compose.yml"]);
+    // (docker-compose 1.29 lists profiled services here too; `up` starts only api)
+    expect(services(["-f", "docker-compose.yml"])).toContain("api");
+  });
+
+  it("validates with the tools and local-llm profiles", () => {
+    const args = ["-f", "docker-compose.yml", "--profile", "tools", "--profile", "local-llm"];
+    expectValid(args);
+    expect(services(args)).toEqual(["api", "ingest", "ollama", "ollama-pull"]);
+  });
+
+  it("validates with the local-LLM override, which points the API at Ollama", () => {
+    const args = ["-f", "docker-compose.yml", "-f", "docker-compose.local-llm.yml", "--profile", "local-llm"];
+    expectValid(args);
+    const r = compose([...args, "config"]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain("LLM_BASE_URL: http://ollama:11434/v1");
+    expect(r.out).toContain("LLM_PROVIDER: openai-compatible");
+    expect(r.out).toMatch(/LLM_MODEL: llama3\.2:1b/);
+  });
+
+  it("publishes PORT, keeps the container port at 3000 and has a healthcheck on /readyz", () => {
+    const r = compose(["-f", "docker-compose.yml", "config"]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/published: 3000\s+target: 3000/);
+    expect(r.out).toContain("/readyz");
+    expect(r.out).toContain("restart: unless-stopped");
+  });
+});
+
+describe("Dockerfile", () => {
+  const text = readFileSync(path.join(root, "Dockerfile"), "utf8");
+  // instructions with line continuations joined, comments dropped
+  const lines = text
+    .replace(/\\\r?\n/g, " ")
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("#"));
+  const instr = (name: string) => lines.filter((l) => l.toUpperCase().startsWith(`${name} `));
+
+  it("is multi-stage on node:20-bookworm-slim", () => {
+    const from = instr("FROM");
+    expect(from.length).toBeGreaterThanOrEqual(2);
+    for (const f of from) expect(f).toMatch(/node:20-bookworm-slim/);
+  });
+
+  it("runs as a non-root user", () => {
+    const users = instr("USER");
+    expect(users.length, "no USER instruction").toBeGreaterThan(0);
+    const last = users[users.length - 1]!.split(/\s+/)[1]!;
+    expect(["root", "0", "0:0", "root:root"]).not.toContain(last);
+  });
+
+  it("has a HEALTHCHECK on /readyz that needs no curl", () => {
+    const hc = instr("HEALTHCHECK");
+    expect(hc).toHaveLength(1);
+    expect(hc[0]).toContain("/readyz");
+    expect(hc[0]).not.toMatch(/\bcurl\b|\bwget\b/);
+  });
+
+  it("starts the app with tsx and exposes 3000", () => {
+    expect(instr("CMD").at(-1)).toMatch(/tsx.*src\/cli\/start\.ts/);
+    expect(instr("EXPOSE").join(" ")).toContain("3000");
+    expect(text).toMatch(/NODE_ENV=production/);
+  });
+
+  it(".dockerignore keeps dependencies and data out but the corpus manifest in", () => {
+    const ignore = readFileSync(path.join(root, ".dockerignore"), "utf8").split(/\r?\n/).map((l) => l.trim());
+    expect(ignore).toContain("node_modules");
+    expect(ignore).toContain(".git");
+    expect(ignore).toContain("corpus/*");
+    expect(ignore).toContain("!corpus/manifest.json");
+  });
+});
