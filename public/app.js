@@ -324,9 +324,9 @@ function appendWithMarkers(parent, text) {
     if (m.index > last) parent.append(text.slice(last, m.index));
     const sup = document.createElement("span");
     sup.className = "cite-group";
-    sup.append("[");
+    sup.append(hiddenText("["));
     m[1].split(/\s*[,;]\s*/).forEach((n, i) => {
-      if (i > 0) sup.append(", ");
+      if (i > 0) sup.append(hiddenText(", "));
       const a = document.createElement("a");
       a.href = `#cite-${n}`;
       a.className = "cite-ref";
@@ -339,7 +339,7 @@ function appendWithMarkers(parent, text) {
       });
       sup.append(a);
     });
-    sup.append("]");
+    sup.append(hiddenText("]"));
     parent.append(sup);
     last = m.index + m[0].length;
   }
@@ -413,7 +413,7 @@ function citationCard(c) {
 
   const snippet = document.createElement("p");
   snippet.className = "citation-snippet";
-  const text = String(c.text ?? "").replace(/\s+/g, " ").trim();
+  const text = snippetText(c);
   snippet.textContent = text.length > SNIPPET_CHARS ? `${text.slice(0, text.lastIndexOf(" ", SNIPPET_CHARS) > 200 ? text.lastIndexOf(" ", SNIPPET_CHARS) : SNIPPET_CHARS)} …` : text;
 
   li.append(head, meta, snippet);
@@ -425,8 +425,9 @@ function citationCard(c) {
     a.rel = "noopener noreferrer";
     a.textContent = typeof c.page === "number" ? `Open the original at page ${c.page}` : "Open the original";
     const arrow = document.createElement("span");
+    arrow.className = "external-arrow";
     arrow.setAttribute("aria-hidden", "true");
-    arrow.textContent = " ↗";
+    arrow.textContent = "↗";
     const sr = document.createElement("span");
     sr.className = "visually-hidden";
     sr.textContent = " (opens in a new tab)";
@@ -438,6 +439,9 @@ function citationCard(c) {
 
 function renderFinal(r) {
   renderCitations(r.citations ?? []);
+  if (r.grounded === false && (r.citations ?? []).length) {
+    el.citationsCount.textContent = `closest ${r.citations.length} passages · none strong enough to answer`;
+  }
   if (r.grounded === false) {
     el.answer.classList.add("not-covered");
     el.answer.replaceChildren();
@@ -524,6 +528,22 @@ function showError(err) {
 }
 
 // ---------------------------------------------------------------- helpers
+
+/** A chunk's text on one line, without the section heading it starts with (the card shows the section). */
+function snippetText(c) {
+  let text = String(c.text ?? "");
+  const section = String(c.section ?? "").trim();
+  if (section && text.startsWith(section) && /^\s*\n/.test(text.slice(section.length))) text = text.slice(section.length);
+  return text.replace(/\s+/g, " ").trim();
+}
+
+/** Text kept for screen readers and copy/paste but not shown (the [ ] around citation pills). */
+function hiddenText(text) {
+  const span = document.createElement("span");
+  span.className = "visually-hidden";
+  span.textContent = text;
+  return span;
+}
 
 function note(text) {
   const p = document.createElement("p");

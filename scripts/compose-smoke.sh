@@ -189,6 +189,8 @@ n="$(json "$TMP/ask.json" 'Array.isArray(j.citations) ? j.citations.length : und
 [ "$n" -ge 1 ] || fail "/v1/ask answer has 0 citations: $(head -c 500 "$TMP/ask.json")"
 log "answer in $ASK_MS ms with $n citation(s):"
 json "$TMP/ask.json" '{answer: String(j.answer ?? "").slice(0, 300), citation: j.citations[0]}' | cut -c1-600 | sed 's/^/    /'
+# answer quality is the eval suite's business; only reported here
+log "answer mentions Adam: $(json "$TMP/ask.json" '/\badam\b/i.test(String(j.answer)) ? "yes" : "no"')"
 
 # --- 4d. admin re-index -------------------------------------------------------------------------
 code="$(http POST /v1/admin/reindex "$TMP/noauth.json")"

@@ -241,6 +241,15 @@ describe("sweep selection", () => {
     ];
     expect(bestAbstention(rows)?.threshold).toBe(0.5);
   });
+
+  it("otherwise picks the smallest shortfall from the gates, not the most abstention", () => {
+    const rows = [
+      { threshold: 0.45, abstention: 0.5, falseAbstention: 0.133, accuracy: 0.533 },
+      { threshold: 0.55, abstention: 0.75, falseAbstention: 0.2, accuracy: 0.533 },
+      { threshold: 0.6, abstention: 1, falseAbstention: 0.333, accuracy: 0.467 },
+    ];
+    expect(bestAbstention(rows)?.threshold).toBe(0.55);
+  });
 });
 
 describe("question sets", () => {

@@ -213,10 +213,29 @@ describe("web page", () => {
     }
   });
 
-  it("shows the not-covered state for an off-topic question (Enter submits)", async () => {
+  it("shows the loading state, then the not-covered state for an off-topic question (Enter submits)", async () => {
     const { page, problems, close } = await open();
     try {
-      expect(await ask(page, "What is the capital city of Australia?", "enter")).toBe("not-covered");
+      // Hold the request so the loading state can be seen: Ask disabled, status and skeleton shown.
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      await page.route("**/v1/ask", async (route) => {
+        await gate;
+        await route.continue();
+      });
+      await page.fill("#question", "What is the capital city of Australia?");
+      await page.press("#question", "Enter");
+      await page.waitForSelector("#ask:disabled");
+      expect(await page.getAttribute("#answer", "aria-busy")).toBe("true");
+      expect(await page.locator("#answer .skeleton").count()).toBe(1);
+      expect(await page.textContent("#status")).not.toBe("");
+      await page.press("#question", "Enter"); // ignored while a request runs
+      await page.screenshot({ path: `${SHOTS}/web-loading.png` });
+      release();
+
+      await page.waitForFunction(() => document.getElementById("status")!.dataset.state === "not-covered", undefined, { timeout: 30_000 });
+      expect(await page.isDisabled("#ask")).toBe(false);
+      await page.unroute("**/v1/ask");
       expect(await page.getAttribute("#answer", "class")).toContain("not-covered");
       expect(await page.textContent("#answer")).toContain("Not covered by the documents");
       expect(await page.locator("#citations .citation.cited").count()).toBe(0);
@@ -249,11 +268,20 @@ describe("web page", () => {
       expect(linkBox!.height).toBeGreaterThanOrEqual(40);
 
       // The open document filter must fit too.
+      await page.evaluate(() => window.scrollTo(0, 0));
       await page.click("#doc-filter > summary");
       expect(await overflow()).toBeLessThanOrEqual(PHONE.width);
+      await page.uncheck('#doc-list input[value="rlhf-reward-models"]');
+      expect(await page.textContent("#doc-filter-summary")).toBe("Documents: 1 of 2");
+      await page.screenshot({ path: `${SHOTS}/web-phone-filter.png` });
+      await page.click("#doc-all");
+      expect(await page.textContent("#doc-filter-summary")).toBe("Documents: all (2)");
       await page.click("#doc-filter > summary");
 
       await page.screenshot({ path: `${SHOTS}/web-phone.png`, fullPage: true });
+      await card.screenshot({ path: `${SHOTS}/web-phone-card.png` });
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.screenshot({ path: `${SHOTS}/web-phone-top.png` });
       expect(problems).toEqual([]);
     } finally {
       await close();

@@ -6,6 +6,7 @@ import type { Config } from "../config/index.js";
 import type { Retriever, SearchHit } from "../retrieval/retriever.js";
 import { packPassages, renderPassages, type Passage } from "./context.js";
 import { costOf, NO_USAGE, type Usage } from "./cost.js";
+import { judgeEvidence } from "./evidence.js";
 import { extractAnswer } from "./extractive.js";
 import type { ChatModel } from "./llm.js";
 import { fill, type PromptLibrary } from "./prompts.js";
@@ -70,11 +71,6 @@ export interface AnswerContext {
   };
 }
 
-/** Retrieval evidence is judged on the share of the question's (IDF-weighted) terms the best passages hold. */
-export function isGrounded(coverage: number, bestSentence: number, threshold: number): boolean {
-  return coverage >= threshold && bestSentence >= threshold * 0.8;
-}
-
 export async function ask(ctx: AnswerContext, req: AskRequest, hooks: AskHooks = {}): Promise<AskResult> {
   const t0 = performance.now();
   const { settings, llm } = ctx;
@@ -104,8 +100,10 @@ export async function ask(ctx: AnswerContext, req: AskRequest, hooks: AskHooks =
   const docs = ctx.retriever.index.manifest.documents;
   const toCitations = (cited: number[]) => passages.map((p) => citation(p, docs, cited.includes(p.n)));
 
-  const extractive = extractAnswer(standalone, passages, ctx.retriever.index.lexical);
-  const grounded = passages.length > 0 && isGrounded(found.coverage, extractive.bestScore, settings.abstainThreshold);
+  const lexical = ctx.retriever.index.lexical;
+  const extractive = extractAnswer(standalone, passages, lexical, (p) => ctx.retriever.heading(p.hit.chunk));
+  const evidence = judgeEvidence(standalone, extractive.coverage, lexical, settings.abstainThreshold);
+  const grounded = passages.length > 0 && evidence.grounded;
   const base = { promptVersion: template.version, standaloneQuestion: standalone };
   const finish = (r: Omit<AskResult, "timings" | "promptVersion" | "standaloneQuestion">, genStart: number): AskResult => ({
     ...r,

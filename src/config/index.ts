@@ -59,6 +59,8 @@ const schema = z.object({
   RETRIEVAL_DENSE_WEIGHT: num(0, 10).default(0.3),
   RETRIEVAL_RRF_K: int(1, 1000).default(60),
   RETRIEVAL_CANDIDATES: int(5, 500).default(50),
+  RETRIEVAL_RERANK_WEIGHT: num(0, 10).default(0.5),
+  RETRIEVAL_RERANK_DEPTH: int(0, 500).default(30),
   HNSW_EF: int(10, 5000).default(200),
   ABSTAIN_THRESHOLD: num(0, 1).default(0.5),
 
@@ -118,6 +120,8 @@ export interface Config {
     denseWeight: number;
     rrfK: number;
     candidates: number;
+    rerankWeight: number;
+    rerankDepth: number;
     ef: number;
     abstainThreshold: number;
   };
@@ -203,6 +207,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       denseWeight: env.RETRIEVAL_DENSE_WEIGHT,
       rrfK: env.RETRIEVAL_RRF_K,
       candidates: env.RETRIEVAL_CANDIDATES,
+      rerankWeight: env.RETRIEVAL_RERANK_WEIGHT,
+      rerankDepth: env.RETRIEVAL_RERANK_DEPTH,
       ef: env.HNSW_EF,
       abstainThreshold: env.ABSTAIN_THRESHOLD,
     },

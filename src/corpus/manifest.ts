@@ -28,6 +28,8 @@ const entrySchema = z.object({
     .regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex digits")
     .transform((s) => s.toLowerCase())
     .nullable(),
+  /** Names people use for the document that its title lacks (e.g. "GPT-3"); indexed with every chunk. */
+  aliases: z.array(z.string().min(1)).optional(),
   note: z.string().optional(),
 });
 

@@ -192,7 +192,7 @@ export function barChart(title: string, categories: string[], series: Series[], 
   const top = 28;
   const plotH = 170;
   const bottom = 64;
-  const width = Math.max(360, left + categories.length * groupW + 10);
+  const width = Math.max(360, Math.ceil(left + title.length * 7.2), left + categories.length * groupW + 10, series.length * 150 + left);
   const legendH = 22;
   const height = top + plotH + bottom + legendH;
   const y = (v: number) => top + plotH - (Math.min(v, max) / max) * plotH;

@@ -460,16 +460,27 @@ export function bestRetrieval(rows: RetrievalSweepRow[]): RetrievalSweepRow | nu
 
 /**
  * Prefer thresholds that meet both abstention gates of thresholds.ts (abstention on unanswerable,
- * false abstention on answerable); among those (or among all, when none does) the largest
- * abstention - falseAbstention, then the best accuracy, then the lower threshold.
+ * false abstention on answerable); among those the largest abstention - falseAbstention. When none
+ * meets both, the smallest total shortfall from the two gates (so 4 unanswerable questions cannot
+ * buy a threshold that declines a third of the answerable ones). Ties: better accuracy, then the
+ * lower threshold.
  */
 export function bestAbstention(rows: AbstentionSweepRow[], gate = { abstention: GATE.abstention, falseAbstention: GATE.falseAbstention }): AbstentionSweepRow | null {
-  const ok = rows.filter((r) => (r.abstention ?? 0) >= gate.abstention && (r.falseAbstention ?? 1) <= gate.falseAbstention);
-  const pool = ok.length ? ok : rows;
+  const shortfall = (r: AbstentionSweepRow) =>
+    Math.max(0, gate.abstention - (r.abstention ?? 0)) + Math.max(0, (r.falseAbstention ?? 1) - gate.falseAbstention);
+  const margin = (r: AbstentionSweepRow) => (r.abstention ?? 0) - (r.falseAbstention ?? 1);
+  // Lower is better; rounding keeps float noise (0.1 + 0.2) from deciding ties.
+  const key = (r: AbstentionSweepRow) => [Math.round(shortfall(r) * 1e9), -Math.round(margin(r) * 1e9), -Math.round((r.accuracy ?? 0) * 1e9)];
   let best: AbstentionSweepRow | null = null;
-  const j = (r: AbstentionSweepRow) => (r.abstention ?? 0) - (r.falseAbstention ?? 1);
-  for (const r of pool) {
-    if (!best || j(r) > j(best) || (j(r) === j(best) && (r.accuracy ?? 0) > (best.accuracy ?? 0))) best = r;
+  for (const r of rows) {
+    if (!best) {
+      best = r;
+      continue;
+    }
+    const a = key(r);
+    const b = key(best);
+    const i = a.findIndex((v, j) => v !== b[j]);
+    if (i >= 0 && a[i]! < b[i]!) best = r;
   }
   return best;
 }

@@ -22,21 +22,32 @@ export function fold(text: string): string {
   return text.normalize("NFKC").toLowerCase().replace(/[’‘`]/g, "'");
 }
 
-/** Raw word tokens (folded, numbers with their decimal/thousands separators normalised). */
-export function words(text: string): string[] {
+const COMPOUND = /[\p{L}\p{N}]+(?:-[\p{L}\p{N}]+)+/gu;
+/** Words written in camel case ("BooksCorpus", "WebText", "RealToxicityPrompts"). */
+const CAMEL = /\b[A-Z]?[a-z]+(?:[A-Z][a-z]+)+\b/g;
+
+/**
+ * Raw word tokens (folded, numbers with their decimal/thousands separators normalised). Like Lucene's
+ * word-delimiter filter, a hyphenated compound also yields its parts joined ("GPT-3" -> gpt, 3, gpt3)
+ * and a camel-case word its parts ("BooksCorpus" -> bookscorpus, books, corpus).
+ */
+export function words(text: string, compounds = true): string[] {
+  const folded = fold(text);
   const out: string[] = [];
-  for (const m of fold(text).matchAll(TOKEN)) {
+  if (compounds) for (const m of text.normalize("NFKC").matchAll(CAMEL)) for (const part of m[0].split(/(?=[A-Z])/)) out.push(part.toLowerCase());
+  for (const m of folded.matchAll(TOKEN)) {
     let w = m[0];
     if (/^\p{N}/u.test(w)) w = w.replace(/,(?=\d{3}\b)/g, "");
     out.push(w);
   }
+  if (compounds) for (const m of folded.matchAll(COMPOUND)) out.push(m[0].replace(/-/g, ""));
   return out;
 }
 
 /** Index terms: words minus stop words, stemmed. */
-export function terms(text: string): string[] {
+export function terms(text: string, compounds = true): string[] {
   const out: string[] = [];
-  for (const w of words(text)) {
+  for (const w of words(text, compounds)) {
     if (STOP.has(w)) continue;
     out.push(/^\p{N}/u.test(w) ? w : stemmer(w));
   }

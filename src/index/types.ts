@@ -21,6 +21,7 @@ export interface IndexedDocument {
   id: string;
   title: string;
   authors: string[];
+  aliases: string[];
   year: number | null;
   kind: string;
   url: string;

@@ -19,10 +19,14 @@ export interface ChunkSizeOptions {
 
 export type ChunkDraft = Omit<Chunk, "hash">;
 
-/** The text that is embedded and indexed for a chunk: optionally prefixed with "title — section". */
-export function indexedText(chunk: Pick<Chunk, "title" | "section" | "text">, prefix: boolean): string {
+/**
+ * The text that is embedded and indexed for a chunk: optionally prefixed with "title (aliases) — section".
+ * Aliases are the names people use for a document ("GPT-3", "InstructGPT"), which its title may lack.
+ */
+export function indexedText(chunk: Pick<Chunk, "title" | "section" | "text">, prefix: boolean, aliases: string[] = []): string {
   if (!prefix) return chunk.text;
-  const head = chunk.section ? `${chunk.title} — ${chunk.section}` : chunk.title;
+  const title = aliases.length ? `${chunk.title} (${aliases.join(", ")})` : chunk.title;
+  const head = chunk.section ? `${title} — ${chunk.section}` : title;
   return `${head}\n${chunk.text}`;
 }
 
@@ -206,17 +210,14 @@ export async function chunkDocument(doc: LoadedDocument, meta: ChunkMeta, opts: 
       continue;
     }
     let current: Unit[] = [];
-    let hasNew = false;
     for (const unit of units) {
       if (current.length > 0 && (textLength(current) + 1 + unit.text.length > size || spansMoreThanTwoPages(current[0]!, unit))) {
         emit(current);
         current = overlapTail(current, unit, size, overlap);
-        hasNew = false;
       }
       current.push(unit);
-      hasNew = true;
     }
-    if (hasNew) emit(current);
+    emit(current); // never only overlap: the last unit was pushed after the last emit
   }
   return chunks;
 }

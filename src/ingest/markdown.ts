@@ -41,7 +41,7 @@ export function cleanInline(input: string): string {
   s = s.replace(/(^|[^\w])_(?=[^\s_])([^_\n]*?[^\s_])?_(?!\w)/g, (_m, pre: string, body?: string) => pre + (body ?? ""));
   s = s.replace(/~~(?=\S)(.+?)(?<=\S)~~/g, "$1");
   s = s.replace(/\*\*/g, ""); // unbalanced bold markers left by the clipper
-  s = decodeEntities(s);
+  s = decodeEntities(s).replace(HTML_TAG, ""); // again: marker writes some tags escaped ("&lt;sup>2</sup>")
   s = s.replace(/[\uE000-\uE07F]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xe000));
   return s.replace(/[ \t\u00A0]+/g, " ").trim();
 }

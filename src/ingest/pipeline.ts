@@ -95,7 +95,9 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
       continue;
     }
     const sha = await sha256File(file);
-    const old = sameSettings ? previous!.manifest.documents.find((d) => d.id === entry.id && d.sha256 === sha) : undefined;
+    const old = sameSettings
+      ? previous!.manifest.documents.find((d) => d.id === entry.id && d.sha256 === sha && sameList(d.aliases, entry.aliases))
+      : undefined;
     if (old && previous) {
       const chunks = previous.chunks.filter((c) => c.docId === entry.id);
       builds.push({ doc: { ...describe(entry, sha, old.pages), chunks: chunks.length }, chunks });
@@ -105,7 +107,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
     try {
       const loaded = await loadDocument(await readFile(file), entry.file, entry.mediaType);
       const parts = await chunkDocument(loaded, { docId: entry.id, title: entry.title }, chunking);
-      const chunks = parts.map((c) => ({ ...c, hash: contentHash(embedder.id, indexedText(c, chunking.prefix)) }));
+      const chunks = parts.map((c) => ({ ...c, hash: contentHash(embedder.id, indexedText(c, chunking.prefix, entry.aliases)) }));
       if (chunks.length === 0) throw new LoadError(entry.file, "no text to index");
       builds.push({ doc: { ...describe(entry, sha, loaded.pages), chunks: chunks.length }, chunks });
       emit({ type: "document", id: entry.id, status: "parsed", pages: loaded.pages, chunks: chunks.length });
@@ -121,12 +123,14 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
 
   const chunks = builds.flatMap((b) => b.chunks);
   const documents = builds.map((b) => b.doc);
+  const aliases = new Map(documents.map((d) => [d.id, d.aliases]));
+  const textOf = (c: Chunk) => indexedText(c, chunking.prefix, aliases.get(c.docId));
   const pages = documents.reduce((n, d) => n + (d.pages ?? 0), 0);
   const unchanged =
     sameSettings &&
     !opts.force &&
     previous!.manifest.documents.length === documents.length &&
-    documents.every((d) => previous!.manifest.documents.some((p) => p.id === d.id && p.sha256 === d.sha256));
+    documents.every((d) => previous!.manifest.documents.some((p) => p.id === d.id && p.sha256 === d.sha256 && sameList(p.aliases, d.aliases)));
   if (unchanged) {
     return { ...base, upToDate: true, pages, chunks: chunks.length, embedded: 0, reusedVectors: chunks.length, seconds: elapsed(started), manifest: previous!.manifest };
   }
@@ -139,7 +143,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
   emit({ type: "embed-start", total: todo.length, cached: chunks.length - todo.length });
   if (todo.length) {
     const fresh = await embedder.embedDocuments(
-      todo.map((i) => indexedText(chunks[i]!, chunking.prefix)),
+      todo.map((i) => textOf(chunks[i]!)),
       (done) => emit({ type: "embed-progress", done, total: todo.length }),
     );
     todo.forEach((chunkIndex, j) => (vectors[chunkIndex] = fresh[j]));
@@ -148,7 +152,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
   emit({ type: "write" });
   const manifest = await writeIndex(
     opts.indexDir,
-    { chunks, vectors: vectors as number[][], indexedTexts: chunks.map((c) => indexedText(c, chunking.prefix)) },
+    { chunks, vectors: vectors as number[][], indexedTexts: chunks.map(textOf) },
     {
       embedder: { id: embedder.id, dimensions: embedder.dimensions },
       chunking: { ...chunking },
@@ -174,6 +178,7 @@ function describe(entry: CorpusEntry, sha256: string, pages: number | null): Omi
     id: entry.id,
     title: entry.title,
     authors: entry.authors,
+    aliases: entry.aliases ?? [],
     year: entry.year ?? null,
     kind: entry.kind,
     url: entry.url,
@@ -186,6 +191,8 @@ function describe(entry: CorpusEntry, sha256: string, pages: number | null): Omi
 export function contentHash(embedderId: string, text: string): string {
   return createHash("sha256").update(embedderId).update("\0").update(text).digest("hex");
 }
+
+const sameList = (a: string[] | undefined, b: string[] | undefined) => (a ?? []).join("\n") === (b ?? []).join("\n");
 
 async function isFile(file: string): Promise<boolean> {
   try {

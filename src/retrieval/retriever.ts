@@ -7,9 +7,9 @@
  * lexical side carries most of the weight.
  */
 import type { Embedder } from "../embed/types.js";
-import { terms } from "../index/analyze.js";
 import type { LoadedIndex } from "../index/store.js";
 import type { Chunk } from "../index/types.js";
+import { ProximityReranker, type Reranker } from "./rerank.js";
 
 export interface RetrievalParams {
   lexicalWeight: number;
@@ -17,6 +17,9 @@ export interface RetrievalParams {
   rrfK: number;
   /** Candidates taken from each side before fusion. */
   candidates: number;
+  /** Weight of the proximity reranker (0 turns it off) and how many fused candidates it sees. */
+  rerankWeight: number;
+  rerankDepth: number;
 }
 
 export interface SearchOptions {
@@ -37,16 +40,26 @@ export interface SearchHit {
 
 export interface SearchResult {
   hits: SearchHit[];
-  /** Share of the query's term weight (IDF) found in the best hit: an evidence signal for abstention. */
-  coverage: number;
 }
 
 export class Retriever {
+  private readonly reranker: Reranker;
+  private readonly aliases: Map<string, string>;
+
   constructor(
     readonly index: LoadedIndex,
     private readonly embedder: Embedder,
     readonly params: RetrievalParams,
-  ) {}
+    reranker?: Reranker,
+  ) {
+    this.aliases = new Map(index.manifest.documents.map((d) => [d.id, (d.aliases ?? []).join(" ")]));
+    this.reranker = reranker ?? new ProximityReranker((t) => index.lexical.idf(t), (h) => this.heading(h.chunk), params.rerankWeight);
+  }
+
+  /** The words a chunk is known by beyond its text: document title, aliases, section. */
+  heading(chunk: Chunk): string {
+    return `${chunk.title} ${this.aliases.get(chunk.docId) ?? ""} ${chunk.section ?? ""}`;
+  }
 
   async search(query: string, opts: SearchOptions): Promise<SearchResult> {
     const { index, params } = this;
@@ -78,24 +91,11 @@ export class Retriever {
     const ranked = [...fused]
       .map(([ordinal, s]) => ({ chunk: index.chunks[ordinal]!, ordinal, score: s.score, lexicalScore: s.lexical, denseScore: s.dense }))
       .sort((a, b) => b.score - a.score || a.ordinal - b.ordinal);
-    const hits = collapseNearDuplicates(ranked).slice(0, opts.k);
-    return { hits, coverage: hits[0] ? termCoverage(index, query, hits[0].chunk) : 0 };
+    const depth = Math.max(params.rerankDepth, opts.k);
+    const reranked = [...(await this.reranker.rerank(query, ranked.slice(0, depth))), ...ranked.slice(depth)];
+    const hits = collapseNearDuplicates(reranked).slice(0, opts.k);
+    return { hits };
   }
-}
-
-/** IDF-weighted share of the query's terms that occur in the chunk (title and section included). */
-export function termCoverage(index: Pick<LoadedIndex, "lexical">, query: string, chunk: Chunk): number {
-  const qs = [...new Set(terms(query))];
-  if (qs.length === 0) return 0;
-  const have = new Set(terms(`${chunk.title} ${chunk.section ?? ""} ${chunk.text}`));
-  let total = 0;
-  let found = 0;
-  for (const t of qs) {
-    const w = index.lexical.idf(t);
-    total += w;
-    if (have.has(t)) found += w;
-  }
-  return total ? found / total : 0;
 }
 
 /**

@@ -73,6 +73,9 @@ export function testConfig(dirs: { corpusDir: string; manifest: string; indexDir
     RATE_LIMIT_PER_MINUTE: "0",
     WATCH_INDEX: "false",
     EMBED_WORKERS: "1",
+    // Small chunks, so the fixtures' short pages do not all fall into one chunk.
+    CHUNK_SIZE: "300",
+    CHUNK_OVERLAP: "60",
     ...env,
   });
 }

@@ -72,7 +72,9 @@ describe("ingest", () => {
     const index = await loadIndex(s.indexDir, { embedder, ef: 50 });
     const adam = index.chunks.find((c) => c.text.includes("Adam optimizer"))!;
     expect(adam.docId).toBe("transformer");
-    expect(adam.page).toBe(2);
+    // The Adam sentence is on page 2; a chunk carries the page it starts on and the page it ends on.
+    expect(adam.page!).toBeLessThanOrEqual(2);
+    expect(adam.pageEnd!).toBeGreaterThanOrEqual(2);
     expect(index.chunks.every((c) => c.docId !== "ops" || c.page === null)).toBe(true);
     // The running header the fixture prints on every page is cleaned away.
     expect(index.chunks.some((c) => c.text.includes("fixture header"))).toBe(false);
