@@ -67,6 +67,7 @@ async function main(): Promise<number> {
   if (present.length === 0) throw new Error(`no documents in ${config.corpusDir}: run \`npm run corpus:fetch -- --from ../shared/corpus\` first`);
 
   const problems: string[] = [];
+  const loadAverageAtStart = os.loadavg();
   const work = await mkdtemp(path.join(os.tmpdir(), "llmops-bench-"));
   const indexDir = path.join(work, "index");
   const childEnv: NodeJS.ProcessEnv = { ...process.env, INDEX_DIR: indexDir, CORPUS_DIR: config.corpusDir, LOG_LEVEL: "warn" };
@@ -180,7 +181,7 @@ async function main(): Promise<number> {
   const ratio = (a: number | null | undefined, b: number | null | undefined) => (a && b ? Math.round((a / b) * 100) / 100 : null);
   const report = {
     createdAt: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? "", memoryMb: Math.round(os.totalmem() / 2 ** 20), node: process.version, loadAverageAtEnd: os.loadavg() },
+    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? "", memoryMb: Math.round(os.totalmem() / 2 ** 20), node: process.version, loadAverageAtStart, loadAverageAtEnd: os.loadavg() },
     settings: { durationSeconds: duration, connections: connectionLevels, embedWorkers: config.embedder.workers, corpusDir: config.corpusDir, documents: present.length, chunks: chunks ?? null },
     ingest: {
       ours: ours ?? null,

@@ -67,6 +67,9 @@ export interface AnswerContext {
     promptVersion: string;
     tokenBudget: number;
     abstainThreshold: number;
+    /** Extractive answers: how many candidate windows the sentence encoder re-scores, and its weight. */
+    semanticCandidates: number;
+    semanticWeight: number;
     prices: Config["prices"];
   };
 }
@@ -101,8 +104,12 @@ export async function ask(ctx: AnswerContext, req: AskRequest, hooks: AskHooks =
   const toCitations = (cited: number[]) => passages.map((p) => citation(p, docs, cited.includes(p.n)));
 
   const lexical = ctx.retriever.index.lexical;
-  const extractive = extractAnswer(standalone, passages, lexical, (p) => ctx.retriever.heading(p.hit.chunk));
-  const evidence = judgeEvidence(standalone, extractive.coverage, lexical, settings.abstainThreshold);
+  const extractive = await extractAnswer(standalone, passages, lexical, (p) => ctx.retriever.heading(p.hit.chunk), {
+    embed: (texts) => ctx.retriever.embedTexts(texts),
+    candidates: settings.semanticCandidates,
+    weight: settings.semanticWeight,
+  });
+  const evidence = judgeEvidence(standalone, extractive.coverage, { lexical, documents: ctx.retriever.documents }, settings.abstainThreshold);
   const grounded = passages.length > 0 && evidence.grounded;
   const base = { promptVersion: template.version, standaloneQuestion: standalone };
   const finish = (r: Omit<AskResult, "timings" | "promptVersion" | "standaloneQuestion">, genStart: number): AskResult => ({

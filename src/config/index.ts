@@ -57,12 +57,14 @@ const schema = z.object({
 
   RETRIEVAL_LEXICAL_WEIGHT: num(0, 10).default(1),
   RETRIEVAL_DENSE_WEIGHT: num(0, 10).default(0.3),
-  RETRIEVAL_RRF_K: int(1, 1000).default(60),
+  RETRIEVAL_RRF_K: int(1, 1000).default(20),
   RETRIEVAL_CANDIDATES: int(5, 500).default(50),
   RETRIEVAL_RERANK_WEIGHT: num(0, 10).default(0.5),
   RETRIEVAL_RERANK_DEPTH: int(0, 500).default(30),
   HNSW_EF: int(10, 5000).default(200),
-  ABSTAIN_THRESHOLD: num(0, 1).default(0.5),
+  ABSTAIN_THRESHOLD: num(0, 1).default(0.3),
+  EXTRACTIVE_SEMANTIC_CANDIDATES: int(0, 50).default(8),
+  EXTRACTIVE_SEMANTIC_WEIGHT: num(0, 10).default(3),
 
   LLM_PROVIDER: z.enum(["auto", "openai", "openai-compatible", "extractive"]).default("auto"),
   LLM_MODEL: optionalString,
@@ -125,6 +127,7 @@ export interface Config {
     ef: number;
     abstainThreshold: number;
   };
+  extractive: { semanticCandidates: number; semanticWeight: number };
   llm: {
     provider: LlmProvider;
     model: string;
@@ -212,6 +215,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       ef: env.HNSW_EF,
       abstainThreshold: env.ABSTAIN_THRESHOLD,
     },
+    extractive: { semanticCandidates: env.EXTRACTIVE_SEMANTIC_CANDIDATES, semanticWeight: env.EXTRACTIVE_SEMANTIC_WEIGHT },
     llm: {
       provider,
       model: env.LLM_MODEL ?? defaultModel,

@@ -237,7 +237,7 @@ body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
 .muted{color:#666}.pass{color:#15803d;font-weight:600}.fail{color:#b91c1c;font-weight:600}
 table{border-collapse:collapse;margin:6px 0}th,td{border:1px solid #ddd;padding:3px 8px;text-align:right;vertical-align:top}
-th{background:#f5f5f5}td:first-child,th:first-child{text-align:left}td.l{text-align:left}
+th{background:#f5f5f5}td:first-child,th:first-child{text-align:left}td.l,th.l{text-align:left}th.c{text-align:center}
 tr.diff td{background:#fffbeb}
 .charts{display:flex;flex-wrap:wrap;gap:18px}.charts svg{border:1px solid #eee;background:#fff}
 svg .t{font:600 13px sans-serif}svg .ax{font:11px sans-serif;fill:#444}svg .v{font:10px sans-serif;fill:#333}
@@ -364,9 +364,9 @@ export function renderHtml(report: EvalReport): string {
   }
 
   // Every question
-  s.push(`<h2>Questions</h2><table><tr><th>id</th><th>kind</th><th>doc</th><th class="q">question</th>`);
-  for (const r of runs) s.push(`<th>${esc(r.label)} rank</th><th>correct</th><th>grounded</th><th>answer</th>`);
-  s.push(`</tr>`);
+  s.push(`<h2>Questions</h2><table><tr><th rowspan="2">id</th><th rowspan="2">kind</th><th rowspan="2">doc</th><th rowspan="2" class="q">question</th>`);
+  for (const r of runs) s.push(`<th colspan="4" class="c">${esc(r.label)}</th>`);
+  s.push(`</tr><tr>${runs.map(() => `<th>hit rank</th><th>correct</th><th>grounded</th><th class="l">answer</th>`).join("")}</tr>`);
   const items = runs[0]?.records ?? [];
   items.forEach((item, i) => {
     const differs = ours.length > 1 && ours.some((r) => {

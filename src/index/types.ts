@@ -37,7 +37,7 @@ export interface IndexManifest {
   schemaVersion: number;
   createdAt: string;
   embedder: { id: string; dimensions: number };
-  chunking: { size: number; overlap: number; prefix: boolean };
+  chunking: { size: number; overlap: number; prefix: boolean; version: number };
   hnsw: { space: "cosine"; m: number; efConstruction: number };
   documents: IndexedDocument[];
   totals: { documents: number; pages: number; chunks: number };

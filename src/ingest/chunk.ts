@@ -20,6 +20,12 @@ export interface ChunkSizeOptions {
 export type ChunkDraft = Omit<Chunk, "hash">;
 
 /**
+ * Version of the loading, cleaning and chunking rules. Bump it when they change what chunks come out:
+ * an index built by another version is re-chunked on the next ingest instead of reused.
+ */
+export const CHUNKER_VERSION = 1;
+
+/**
  * The text that is embedded and indexed for a chunk: optionally prefixed with "title (aliases) — section".
  * Aliases are the names people use for a document ("GPT-3", "InstructGPT"), which its title may lack.
  */

@@ -12,7 +12,7 @@ import { sha256File, type CorpusEntry } from "../corpus/manifest.js";
 import type { Embedder } from "../embed/types.js";
 import { IndexLoadError, loadIndex, vectorOf, writeIndex, type LoadedIndex } from "../index/store.js";
 import type { Chunk, IndexedDocument, IndexManifest } from "../index/types.js";
-import { chunkDocument, indexedText } from "./chunk.js";
+import { CHUNKER_VERSION, chunkDocument, indexedText } from "./chunk.js";
 import { loadDocument } from "./load.js";
 import { LoadError } from "./types.js";
 
@@ -37,7 +37,7 @@ export interface IngestOptions {
   entries: CorpusEntry[];
   embedder: Embedder;
   chunking: ChunkingOptions;
-  /** Rebuild even when nothing changed. */
+  /** Parse and chunk every document again even when nothing changed (unchanged vectors are still reused). */
   force?: boolean;
   onEvent?: (event: IngestEvent) => void;
 }
@@ -80,7 +80,8 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
     previous !== null &&
     previous.manifest.chunking.size === chunking.size &&
     previous.manifest.chunking.overlap === chunking.overlap &&
-    previous.manifest.chunking.prefix === chunking.prefix;
+    previous.manifest.chunking.prefix === chunking.prefix &&
+    previous.manifest.chunking.version === CHUNKER_VERSION;
 
   emit({ type: "start", documents: opts.entries.length });
   const builds: DocBuild[] = [];
@@ -95,7 +96,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
       continue;
     }
     const sha = await sha256File(file);
-    const old = sameSettings
+    const old = sameSettings && !opts.force
       ? previous!.manifest.documents.find((d) => d.id === entry.id && d.sha256 === sha && sameList(d.aliases, entry.aliases))
       : undefined;
     if (old && previous) {
@@ -155,7 +156,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
     { chunks, vectors: vectors as number[][], indexedTexts: chunks.map(textOf) },
     {
       embedder: { id: embedder.id, dimensions: embedder.dimensions },
-      chunking: { ...chunking },
+      chunking: { ...chunking, version: CHUNKER_VERSION },
       documents,
       totals: { documents: documents.length, pages, chunks: chunks.length },
     },

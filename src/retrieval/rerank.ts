@@ -1,7 +1,8 @@
 /**
  * Reranking the fused candidates. The interface is pluggable (a cross-encoder or an LLM judge would
  * implement it); the default is a proximity reranker: a passage where the question's terms co-occur
- * within a few sentences is moved up. On the dev set it lifts recall@5 (see README "Quality").
+ * within a few sentences of its own text is moved up. On the dev set it lifts recall@1 from 0.63 to
+ * 0.73 and MRR from 0.73 to 0.79 at the default weights (README "Quality and performance").
  */
 import type { SearchHit } from "./retriever.js";
 import { QuestionTerms, windowsOf } from "./windows.js";
@@ -13,7 +14,6 @@ export interface Reranker {
 export class ProximityReranker implements Reranker {
   constructor(
     private readonly idf: (term: string) => number,
-    private readonly headingOf: (hit: SearchHit) => string,
     /** Weight of the best window's coverage against the fused score (both scaled to 0..1). */
     private readonly weight: number,
   ) {}
@@ -24,7 +24,7 @@ export class ProximityReranker implements Reranker {
     const top = hits[0]!.score || 1;
     return hits
       .map((h) => {
-        const best = Math.max(0, ...windowsOf(q, h.chunk.text, this.headingOf(h)).map((w) => w.coverage));
+        const best = Math.max(0, ...windowsOf(q, h.chunk.text, "").map((w) => w.own));
         return { ...h, score: h.score / top + this.weight * best };
       })
       .sort((a, b) => b.score - a.score || a.ordinal - b.ordinal);

@@ -9,6 +9,7 @@
 import type { Embedder } from "../embed/types.js";
 import type { LoadedIndex } from "../index/store.js";
 import type { Chunk } from "../index/types.js";
+import { DocumentTerms } from "./documents.js";
 import { ProximityReranker, type Reranker } from "./rerank.js";
 
 export interface RetrievalParams {
@@ -45,6 +46,7 @@ export interface SearchResult {
 export class Retriever {
   private readonly reranker: Reranker;
   private readonly aliases: Map<string, string>;
+  private documentTerms: DocumentTerms | undefined;
 
   constructor(
     readonly index: LoadedIndex,
@@ -53,7 +55,17 @@ export class Retriever {
     reranker?: Reranker,
   ) {
     this.aliases = new Map(index.manifest.documents.map((d) => [d.id, (d.aliases ?? []).join(" ")]));
-    this.reranker = reranker ?? new ProximityReranker((t) => index.lexical.idf(t), (h) => this.heading(h.chunk), params.rerankWeight);
+    this.reranker = reranker ?? new ProximityReranker((t) => index.lexical.idf(t), params.rerankWeight);
+  }
+
+  /** Which terms each document uses and which documents a question names (built on first use). */
+  get documents(): DocumentTerms {
+    return (this.documentTerms ??= new DocumentTerms(this.index));
+  }
+
+  /** Embeds passages or sentence windows with the index's embedder (worker threads for the bundled one). */
+  embedTexts(texts: string[]): Promise<number[][]> {
+    return this.embedder.embedDocuments(texts);
   }
 
   /** The words a chunk is known by beyond its text: document title, aliases, section. */

@@ -34,6 +34,8 @@ export class QuestionTerms {
 
 export interface Window {
   sentences: string[];
+  /** Share of the question in the window's own sentences. */
+  own: number;
   /** Share of the question in the window plus the passage heading. */
   coverage: number;
   /** Share of the question anywhere in the passage plus its heading. */
@@ -48,14 +50,19 @@ export function windowsOf(q: QuestionTerms, text: string, heading: string): Wind
   const out: Window[] = [];
   for (let i = 0; i < sentences.length; i++) {
     if (!sentences[i]!.terms.some((t) => q.weights.has(t))) continue;
-    const have = new Set(head);
+    const own = new Set<string>();
     let chars = 0;
     for (let j = i; j < Math.min(sentences.length, i + MAX_SENTENCES); j++) {
       const s = sentences[j]!;
       if (j > i && chars + s.text.length > MAX_CHARS) break;
       chars += s.text.length;
-      s.terms.forEach((t) => have.add(t));
-      out.push({ sentences: sentences.slice(i, j + 1).map((x) => x.text), coverage: q.share(have), passageCoverage });
+      s.terms.forEach((t) => own.add(t));
+      out.push({
+        sentences: sentences.slice(i, j + 1).map((x) => x.text),
+        own: q.share(own),
+        coverage: q.share(new Set([...head, ...own])),
+        passageCoverage,
+      });
     }
   }
   return out;

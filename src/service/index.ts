@@ -112,6 +112,8 @@ export class QaService {
             promptVersion: this.config.prompt.version,
             tokenBudget: this.config.prompt.tokenBudget,
             abstainThreshold: this.config.retrieval.abstainThreshold,
+            semanticCandidates: this.config.extractive.semanticCandidates,
+            semanticWeight: this.config.extractive.semanticWeight,
             prices: this.config.prices,
           },
         },

@@ -4,6 +4,7 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Embedder } from "../../src/embed/types.js";
 import { UseEmbedder } from "../../src/embed/use.js";
+import { CHUNKER_VERSION } from "../../src/ingest/chunk.js";
 import { ingest, IngestError, type IngestEvent, type IngestOptions } from "../../src/ingest/pipeline.js";
 import { loadIndex, readManifest } from "../../src/index/store.js";
 import { loadCorpusManifest } from "../../src/corpus/manifest.js";
@@ -65,7 +66,7 @@ describe("ingest", () => {
     expect(byId.rlhf!.pages).toBe(2);
     expect(byId.ops!.pages).toBeNull();
     expect(manifest.embedder).toEqual({ id: "use-lite-512", dimensions: 512 });
-    expect(manifest.chunking).toEqual(chunking);
+    expect(manifest.chunking).toEqual({ ...chunking, version: CHUNKER_VERSION });
     expect(manifest.totals.chunks).toBe(r.chunks);
     expect(byId.transformer!.sha256).toBe(s.entries.find((e) => e.id === "transformer")!.sha256);
 
