@@ -20,10 +20,11 @@ export interface ChunkSizeOptions {
 export type ChunkDraft = Omit<Chunk, "hash">;
 
 /**
- * Version of the loading, cleaning and chunking rules. Bump it when they change what chunks come out:
- * an index built by another version is re-chunked on the next ingest instead of reused.
+ * Version of the loading, cleaning, chunking and term-analysis rules (index/analyze.ts). Bump it when
+ * they change what is indexed: an index built by another version is re-chunked and re-indexed on the
+ * next ingest instead of reused (unchanged chunk texts keep their vectors).
  */
-export const CHUNKER_VERSION = 1;
+export const CHUNKER_VERSION = 2;
 
 /**
  * The text that is embedded and indexed for a chunk: optionally prefixed with "title (aliases) — section".

@@ -88,7 +88,7 @@ export const SAMPLE_DOCS: FixtureDoc[] = [
     file: "transformer.pdf",
     content: [
       "Introduction. The Transformer relies entirely on attention. It dispenses with recurrence and convolutions entirely. Self-attention relates different positions of a single sequence.",
-      "Training. We used the Adam optimizer with beta1 = 0.9 and beta2 = 0.98. The learning rate was warmed up over the first 4000 steps. Residual dropout of 0.1 was applied to each sub-layer.",
+      "Training. We used the Adam optimizer with beta1 = 0.9 and beta2 = 0.98. The learning rate was warmed up over the first 4000 steps of training. Residual dropout of 0.1 was applied to each sub-layer.",
       "Positional encoding. Since the model contains no recurrence, we add positional encodings to the input embeddings. We use sine and cosine functions of different frequencies.",
     ],
   },

@@ -77,8 +77,8 @@ describe("ingest", () => {
     expect(adam.page!).toBeLessThanOrEqual(2);
     expect(adam.pageEnd!).toBeGreaterThanOrEqual(2);
     expect(index.chunks.every((c) => c.docId !== "ops" || c.page === null)).toBe(true);
-    // The running header the fixture prints on every page is cleaned away.
-    expect(index.chunks.some((c) => c.text.includes("fixture header"))).toBe(false);
+    // The running header the fixture prints on each of the 3 pages is cleaned away (2 pages are too few to tell).
+    expect(index.chunks.some((c) => c.docId === "transformer" && c.text.includes("fixture header"))).toBe(false);
   });
 
   it("reruns without embedding anything, re-embeds only a changed document, drops a removed one", async () => {

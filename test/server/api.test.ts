@@ -143,7 +143,7 @@ describe("POST /v1/ask", () => {
 
   it("rewrites a follow-up question with the conversation", async () => {
     const r = await postJson(base, "/v1/ask", {
-      question: "Over how many steps did that happen?",
+      question: "Over how many training steps?",
       history: [
         { role: "user", content: "Was the Transformer's learning rate warmed up?" },
         { role: "assistant", content: "It was warmed up [1]" },
