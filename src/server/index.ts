@@ -58,9 +58,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       shuttingDown = true;
       logger.info({ graceMs: config.http.shutdownGraceMs }, "shutting down: draining in-flight requests");
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Keep-alive connections become idle as their last response ends: close them as they do.
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
       server.closeIdleConnections();
       const grace = new Promise<void>((resolve) => setTimeout(resolve, config.http.shutdownGraceMs).unref());
       await Promise.race([drained, grace]);
+      clearInterval(sweep);
       server.closeAllConnections();
       await service.close();
       logger.info("stopped");
