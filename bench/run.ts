@@ -25,6 +25,7 @@ import { loadConfig, PROJECT_ROOT } from "../src/config/index.js";
 import { loadCorpusEntries } from "../src/corpus/catalog.js";
 import { loadEvalSet } from "../src/eval/dataset.js";
 import { textTable, timestamp } from "../src/eval/report.js";
+import { BENCH_TOKEN, reindexWhileLoaded, type ReindexUnderLoad } from "./reindex.js";
 import { freePort, killGroup, loadEndpoint, mb, measureNode, procMemory, waitReady, type LoadResult, type Measured, type ProcMemory } from "./lib.js";
 
 const DEV_SET = path.resolve(PROJECT_ROOT, "../shared/eval/dev.jsonl");
@@ -76,6 +77,7 @@ async function main(): Promise<number> {
   const memory: Record<string, ProcMemory> = {};
   let ours: StepOutcome | undefined;
   let reingest: StepOutcome | undefined;
+  let reindexUnderLoad: ReindexUnderLoad | undefined;
   let baseline: (StepOutcome & { chunks?: number }) | undefined;
   let chunks: number | undefined;
 
@@ -83,7 +85,7 @@ async function main(): Promise<number> {
   say(`bench: ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}; EMBED_WORKERS=${config.embedder.workers}`);
   try {
     // 1. cold ingest, ours
-    say("bench: [1/4] cold ingest (ours) ...");
+    say("bench: [1/5] cold ingest (ours) ...");
     const cold = await measureNode(["--import", "tsx", "src/cli/ingest.ts"], { cwd: PROJECT_ROOT, env: childEnv, timeoutMs: INGEST_TIMEOUT_MS });
     if (cold.exitCode !== 0) throw fail("cold ingest", cold);
     ours = outcome(cold, lastLine(cold.stdout));
@@ -92,7 +94,7 @@ async function main(): Promise<number> {
 
     // 1b. cold build, baseline
     if (!skipBaseline) {
-      say("bench: [1/4] cold build (LangChain baseline) ...");
+      say("bench: [1/5] cold build (LangChain baseline) ...");
       const b = await measureNode(["--import", "tsx", "src/eval/baseline.ts", "--no-cache"], { cwd: PROJECT_ROOT, env: childEnv, timeoutMs: INGEST_TIMEOUT_MS });
       if (b.exitCode !== 0) {
         problems.push(fail("baseline build", b).message);
@@ -105,7 +107,7 @@ async function main(): Promise<number> {
     }
 
     // 2. re-ingest, nothing changed
-    say("bench: [2/4] re-ingest (nothing changed) ...");
+    say("bench: [2/5] re-ingest (nothing changed) ...");
     const again = await measureNode(["--import", "tsx", "src/cli/ingest.ts"], { cwd: PROJECT_ROOT, env: childEnv, timeoutMs: INGEST_TIMEOUT_MS });
     if (again.exitCode !== 0) throw fail("re-ingest", again);
     reingest = outcome(again, lastLine(again.stdout));
@@ -117,10 +119,10 @@ async function main(): Promise<number> {
     if (!existsSync(DEV_SET)) problems.push(`${DEV_SET} not found: used ${FALLBACK_QUESTIONS.length} built-in questions`);
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    say(`bench: [3/4] server on ${url} (extractive, no rate limit) ...`);
+    say(`bench: [3/5] server on ${url} (extractive, no rate limit) ...`);
     const server = spawn(process.execPath, ["--import", "tsx", "src/cli/serve.ts"], {
       cwd: PROJECT_ROOT,
-      env: { ...childEnv, PORT: String(port), HOST: "127.0.0.1", LLM_PROVIDER: "extractive", RATE_LIMIT_PER_MINUTE: "0", WATCH_INDEX: "false" },
+      env: { ...childEnv, PORT: String(port), HOST: "127.0.0.1", LLM_PROVIDER: "extractive", RATE_LIMIT_PER_MINUTE: "0", WATCH_INDEX: "false", ADMIN_TOKEN: BENCH_TOKEN },
       stdio: ["ignore", "ignore", "pipe"],
       detached: true,
     });
@@ -155,7 +157,13 @@ async function main(): Promise<number> {
         }
         memory[`after ${ep.path}`] = await procMemory(pid);
       }
-      say("bench: [4/4] server memory read");
+      say("bench: [4/5] server memory read");
+
+      // 5. re-index (forced: every document parsed again) under search load, 16 connections.
+      say("bench: [5/5] re-index while POST /v1/search runs at 16 connections ...");
+      reindexUnderLoad = await reindexWhileLoaded(url, questions);
+      if (reindexUnderLoad.load.errors || reindexUnderLoad.load.non2xx || reindexUnderLoad.load.timeouts || reindexUnderLoad.job.status !== "succeeded" || !reindexUnderLoad.swapped)
+        problems.push(`re-index under load: ${JSON.stringify({ ...reindexUnderLoad.load, job: reindexUnderLoad.job.status, swapped: reindexUnderLoad.swapped })}`);
     } finally {
       if (!exited) {
         killGroup(server, "SIGTERM");
@@ -192,6 +200,7 @@ async function main(): Promise<number> {
     reingest: reingest ?? null,
     load,
     serverMemory: memory,
+    reindexUnderLoad: reindexUnderLoad ?? null,
     problems,
   };
   const dir = path.join(PROJECT_ROOT, "reports");
@@ -227,6 +236,16 @@ async function main(): Promise<number> {
   if (Object.keys(memory).length) {
     out.push("\nserver memory (/proc/<pid>/status)");
     out.push(textTable(["when", "VmRSS", "VmHWM (peak)"], Object.entries(memory).map(([k, m]) => [k, mb(m.vmRssKb), mb(m.vmHwmKb)])));
+  }
+  if (reindexUnderLoad) {
+    const r = reindexUnderLoad;
+    out.push(`\nre-index (forced) under POST /v1/search load, 16 connections`);
+    out.push(
+      textTable(
+        ["job", "job time", "requests", "req/s", "p50", "p99", "errors", "non-2xx", "index swapped"],
+        [[r.job.status, r.job.seconds === null ? "–" : `${r.job.seconds.toFixed(1)} s`, String(r.load.requests), r.load.rps.toFixed(1), `${r.load.p50 ?? "–"} ms`, `${r.load.p99 ?? "–"} ms`, String(r.load.errors + r.load.timeouts), String(r.load.non2xx), r.swapped ? "yes" : "NO"]],
+      ),
+    );
   }
   out.push(problems.length ? `\nPROBLEMS:\n${problems.map((p) => `  ✗ ${p}`).join("\n")}` : "\nno errors, no non-2xx responses");
   out.push(`\nwritten: ${path.relative(process.cwd(), file)} (and reports/bench-latest.json)`);

@@ -22,7 +22,7 @@ export const askBody = z.strictObject({
   stream: z.boolean().optional(),
 });
 
-export const reindexBody = z.strictObject({}).optional();
+export const reindexBody = z.strictObject({ force: z.boolean().optional() });
 
 export const addDocumentUrlBody = z.strictObject({
   url: z.url({ protocol: /^https?$/ }),

@@ -47,7 +47,7 @@ export class QaService {
     this.prompts = new PromptLibrary(config.promptsDir);
     this.llm = opts.llm === null ? undefined : (opts.llm ?? (config.llm.provider === "extractive" ? undefined : new OpenAiChatModel(config.llm)));
     this.reindexer = new Reindexer(
-      (onEvent: (e: IngestEvent) => void) => ingestWithConfig(config, { onEvent }),
+      (onEvent: (e: IngestEvent) => void, opts) => ingestWithConfig(config, { onEvent, force: opts.force }),
       () => this.live.reload(),
     );
   }

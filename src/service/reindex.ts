@@ -30,7 +30,7 @@ export class JobConflictError extends Error {
   }
 }
 
-type Build = (onEvent: (e: IngestEvent) => void) => Promise<IngestResult>;
+type Build = (onEvent: (e: IngestEvent) => void, opts: { force: boolean }) => Promise<IngestResult>;
 
 export class Reindexer {
   private readonly jobs = new Map<string, ReindexJob>();
@@ -50,8 +50,8 @@ export class Reindexer {
     return this.running !== undefined;
   }
 
-  /** Starts a job and returns it at once; throws JobConflictError while another runs. */
-  start(): ReindexJob {
+  /** Starts a job and returns it at once; throws JobConflictError while another runs. `force` re-parses every document. */
+  start(opts: { force?: boolean } = {}): ReindexJob {
     if (this.running) throw new JobConflictError(this.running.jobId);
     const job: ReindexJob = {
       jobId: randomUUID(),
@@ -61,7 +61,7 @@ export class Reindexer {
     };
     this.jobs.set(job.jobId, job);
     this.running = job;
-    void this.run(job);
+    void this.run(job, opts.force ?? false);
     return job;
   }
 
@@ -70,7 +70,7 @@ export class Reindexer {
     while (this.running) await new Promise((r) => setTimeout(r, 20));
   }
 
-  private async run(job: ReindexJob): Promise<void> {
+  private async run(job: ReindexJob, force: boolean): Promise<void> {
     const p = job.progress;
     try {
       const result = await this.build((e) => {
@@ -80,7 +80,7 @@ export class Reindexer {
         else if (e.type === "embed-start") Object.assign(p, { chunksToEmbed: e.total, phase: "embedding" });
         else if (e.type === "embed-progress") p.chunksEmbedded = e.done;
         else if (e.type === "write") p.phase = "writing";
-      });
+      }, { force });
       p.phase = "swapping";
       await this.swap();
       const { documents, pages, chunks, embedded, skipped, missing, seconds, upToDate } = result;

@@ -9,16 +9,16 @@ import { AppError } from "../../errors.js";
 import { addDocument, removeDocument } from "../../service/documents.js";
 import type { QaService } from "../../service/index.js";
 import { JobConflictError } from "../../service/reindex.js";
-import { addDocumentUrlBody, parseBody } from "../schemas.js";
+import { addDocumentUrlBody, parseBody, reindexBody } from "../schemas.js";
 
 export function adminRoutes(service: QaService): Router {
   const r = Router();
   const { config } = service;
   r.use("/v1/admin", requireAdmin(config.admin.token));
 
-  const startJob = () => {
+  const startJob = (force = false) => {
     try {
-      return service.reindexer.start();
+      return service.reindexer.start({ force });
     } catch (err) {
       if (err instanceof JobConflictError) throw new AppError("REINDEX_RUNNING", err.message);
       throw err;
@@ -29,8 +29,9 @@ export function adminRoutes(service: QaService): Router {
     if (running) throw new AppError("REINDEX_RUNNING", "a re-index job is running; retry when it has finished");
   };
 
-  r.post("/v1/admin/reindex", (_req, res) => {
-    const job = startJob();
+  r.post("/v1/admin/reindex", (req, res) => {
+    const body = parseBody(reindexBody, req.body);
+    const job = startJob(body.force);
     res.status(202).location(`/v1/admin/reindex/${job.jobId}`).json({ jobId: job.jobId, status: job.status });
   });
 
