@@ -441,10 +441,9 @@ export async function sweep(opts: SweepOptions): Promise<SweepResult> {
   return { retrieval, abstention, bestRetrieval: bestRetrieval(retrieval), bestAbstention: bestAbstention(abstention) };
 }
 
-/** Highest recall@5, then MRR, then recall@1; ties keep the earlier (lower dense weight) setting. */
-export function bestRetrieval(rows: RetrievalSweepRow[]): RetrievalSweepRow | null {
-  const key = (r: RetrievalSweepRow) => [r.recallAt5 ?? -1, r.mrr ?? -1, r.recallAt1 ?? -1];
-  let best: RetrievalSweepRow | null = null;
+/** The row whose key is lexicographically smallest; ties keep the earlier row. */
+function minByKey<T>(rows: T[], key: (r: T) => number[]): T | null {
+  let best: T | null = null;
   for (const r of rows) {
     if (!best) {
       best = r;
@@ -452,10 +451,15 @@ export function bestRetrieval(rows: RetrievalSweepRow[]): RetrievalSweepRow | nu
     }
     const a = key(r);
     const b = key(best);
-    const cmp = a.findIndex((v, i) => v !== b[i]);
-    if (cmp >= 0 && a[cmp]! > b[cmp]!) best = r;
+    const i = a.findIndex((v, j) => v !== b[j]);
+    if (i >= 0 && a[i]! < b[i]!) best = r;
   }
   return best;
+}
+
+/** Highest recall@5, then MRR, then recall@1; ties keep the earlier (lower dense weight) setting. */
+export function bestRetrieval(rows: RetrievalSweepRow[]): RetrievalSweepRow | null {
+  return minByKey(rows, (r) => [-(r.recallAt5 ?? -1), -(r.mrr ?? -1), -(r.recallAt1 ?? -1)]);
 }
 
 /**
@@ -471,16 +475,5 @@ export function bestAbstention(rows: AbstentionSweepRow[], gate = { abstention: 
   const margin = (r: AbstentionSweepRow) => (r.abstention ?? 0) - (r.falseAbstention ?? 1);
   // Lower is better; rounding keeps float noise (0.1 + 0.2) from deciding ties.
   const key = (r: AbstentionSweepRow) => [Math.round(shortfall(r) * 1e9), -Math.round(margin(r) * 1e9), -Math.round((r.accuracy ?? 0) * 1e9)];
-  let best: AbstentionSweepRow | null = null;
-  for (const r of rows) {
-    if (!best) {
-      best = r;
-      continue;
-    }
-    const a = key(r);
-    const b = key(best);
-    const i = a.findIndex((v, j) => v !== b[j]);
-    if (i >= 0 && a[i]! < b[i]!) best = r;
-  }
-  return best;
+  return minByKey(rows, key);
 }
