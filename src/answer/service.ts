@@ -3,7 +3,7 @@
  * then answer through the LLM (streaming tokens) or extractively; fall back to extractive when the LLM fails.
  */
 import type { Config } from "../config/index.js";
-import type { Retriever, SearchHit } from "../retrieval/retriever.js";
+import type { Retriever } from "../retrieval/retriever.js";
 import { packPassages, renderPassages, type Passage } from "./context.js";
 import { costOf, NO_USAGE, type Usage } from "./cost.js";
 import { judgeEvidence } from "./evidence.js";
@@ -104,11 +104,14 @@ export async function ask(ctx: AnswerContext, req: AskRequest, hooks: AskHooks =
   const toCitations = (cited: number[]) => passages.map((p) => citation(p, docs, cited.includes(p.n)));
 
   const lexical = ctx.retriever.index.lexical;
-  const extractive = await extractAnswer(standalone, passages, lexical, (p) => ctx.retriever.heading(p.hit.chunk), {
-    embed: (texts) => ctx.retriever.embedTexts(texts),
-    candidates: settings.semanticCandidates,
-    weight: settings.semanticWeight,
-  });
+  // The encoder's re-scoring of answer windows is only worth its ~0.3 s when the extractive answer is shown.
+  const extract = (semantic: boolean) =>
+    extractAnswer(standalone, passages, lexical, (p) => ctx.retriever.heading(p.hit.chunk), {
+      embed: (texts) => ctx.retriever.embedTexts(texts),
+      candidates: semantic ? settings.semanticCandidates : 0,
+      weight: settings.semanticWeight,
+    });
+  let extractive = await extract(!llm);
   const evidence = judgeEvidence(standalone, extractive.coverage, { lexical, documents: ctx.retriever.documents }, settings.abstainThreshold);
   const grounded = passages.length > 0 && evidence.grounded;
   const base = { promptVersion: template.version, standaloneQuestion: standalone };
@@ -133,7 +136,7 @@ export async function ask(ctx: AnswerContext, req: AskRequest, hooks: AskHooks =
   hooks.onCitations?.(toCitations(extractive.cited.length ? extractive.cited : passages.map((p) => p.n)));
   if (llm) {
     try {
-      const reply = await llm.complete(template.system, fill(template.user, { passages: renderPassages(passages), question: req.question }), {
+      const reply = await llm.complete(template.system, fill(template.user, { passages: renderPassages(passages), question: standalone }), {
         onToken: hooks.onToken,
         signal: hooks.signal,
       });
@@ -153,6 +156,7 @@ export async function ask(ctx: AnswerContext, req: AskRequest, hooks: AskHooks =
       );
     } catch (err) {
       warning = `the LLM (${llm.model}) failed: ${describe(err)}; answered extractively instead`;
+      extractive = await extract(true);
     }
   }
   hooks.onToken?.(extractive.text);
@@ -200,4 +204,3 @@ function describe(err: unknown): string {
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
 const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
-export type { SearchHit };
