@@ -3,12 +3,17 @@
  * Every variable, its default and its meaning is listed in README.md ("Configuration").
  * Nothing else in src/ reads process.env.
  */
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 
-/** The project's root folder (where package.json is), whatever the working directory. */
-export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+/** The project's root folder (the nearest one up with a package.json), from src/ or a build in dist/. */
+export const PROJECT_ROOT = (() => {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, "package.json")) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+})();
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no", ""])
