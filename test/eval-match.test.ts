@@ -117,6 +117,7 @@ const record = (over: Partial<ItemRecord>): ItemRecord => ({
   grounded: true,
   abstained: false,
   correct: false,
+  citesRightDoc: null,
   latencyMs: 10,
   promptTokens: 0,
   completionTokens: 0,
@@ -126,9 +127,9 @@ const record = (over: Partial<ItemRecord>): ItemRecord => ({
 
 describe("metrics", () => {
   const records: ItemRecord[] = [
-    record({ id: "a", hitRank: 1, correct: true, latencyMs: 10, promptTokens: 100, completionTokens: 10, costUsd: 0.001 }),
-    record({ id: "b", hitRank: 3, correct: true, latencyMs: 20, kind: "number", doc: "gpt1" }),
-    record({ id: "c", hitRank: 7, correct: false, latencyMs: 30, kind: "number", doc: "gpt1" }),
+    record({ id: "a", hitRank: 1, correct: true, citesRightDoc: true, latencyMs: 10, promptTokens: 100, completionTokens: 10, costUsd: 0.001 }),
+    record({ id: "b", hitRank: 3, correct: true, citesRightDoc: false, latencyMs: 20, kind: "number", doc: "gpt1" }),
+    record({ id: "c", hitRank: 7, correct: false, citesRightDoc: true, latencyMs: 30, kind: "number", doc: "gpt1" }),
     record({ id: "d", hitRank: null, correct: false, grounded: false, abstained: true, answer: "The documents do not cover this.", latencyMs: 40 }),
     record({ id: "u", kind: "unanswerable", doc: null, page: null, answerable: false, hitRank: null, grounded: false, abstained: true, correct: true, latencyMs: 50 }),
     record({ id: "v", kind: "unanswerable", doc: null, page: null, answerable: false, hitRank: null, grounded: true, abstained: false, correct: false, latencyMs: 60 }),
@@ -148,6 +149,8 @@ describe("metrics", () => {
     expect(s.accuracy).toBe(0.5);
     expect(s.abstention).toBe(0.5);
     expect(s.falseAbstention).toBe(0.25);
+    // Of the three answered answerable items, two cite the expected document; the declined one is not counted.
+    expect(s.citationAccuracy).toBeCloseTo(2 / 3, 10);
   });
 
   it("splits by kind and by document (unanswerable items have no document)", () => {

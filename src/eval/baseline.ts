@@ -187,7 +187,15 @@ export function baselineTarget(store: HNSWLib): EvalTarget {
     search,
     ask: async (question) => {
       const [top] = await search(question, 1);
-      return { answer: top ? top.text.slice(0, BASELINE_ANSWER_CHARS) : "", grounded: true, promptTokens: 0, completionTokens: 0, costUsd: 0, mode: "top-chunk" };
+      return {
+        answer: top ? top.text.slice(0, BASELINE_ANSWER_CHARS) : "",
+        grounded: true,
+        promptTokens: 0,
+        completionTokens: 0,
+        costUsd: 0,
+        mode: "top-chunk",
+        citedDocs: top ? [top.docId] : [],
+      };
     },
   };
 }

@@ -89,6 +89,7 @@ const ROWS: Row[] = [
   { label: "recall@10", cell: (s) => pct(s.recallAt10) },
   { label: "MRR@10", cell: (s) => dec(s.mrr) },
   { label: "answer accuracy", cell: (s) => pct(s.accuracy), gate: THRESHOLDS.find((t) => t.metric === "accuracy") },
+  { label: "answer cites the right document", cell: (s) => pct(s.citationAccuracy) },
   { label: "abstention (unanswerable)", cell: (s) => pct(s.abstention), gate: THRESHOLDS.find((t) => t.metric === "abstention") },
   { label: "false abstention", cell: (s) => pct(s.falseAbstention), gate: THRESHOLDS.find((t) => t.metric === "falseAbstention") },
   { label: "search p50 / p95", cell: (s) => `${ms(s.latency.searchP50)} / ${ms(s.latency.searchP95)}` },

@@ -41,6 +41,8 @@ export interface EvalAnswer {
   completionTokens?: number;
   costUsd?: number;
   mode?: string;
+  /** Documents of the passages the answer cites. */
+  citedDocs?: string[];
 }
 
 export type SearchFn = (question: string, k: number) => Promise<RetrievedPassage[]>;
@@ -64,6 +66,7 @@ export function serviceTarget(service: QaService): EvalTarget {
         completionTokens: r.usage.completionTokens,
         costUsd: r.usage.costUsd,
         mode: r.mode,
+        citedDocs: r.citations.filter((c) => c.cited).map((c) => c.docId),
       };
     },
   };
@@ -103,6 +106,8 @@ export interface ItemRecord {
   abstained: boolean | null;
   /** Answerable: answered and contains an expected answer. Unanswerable: declined. */
   correct: boolean | null;
+  /** Answerable and answered: whether the answer cites a passage of the expected document. */
+  citesRightDoc: boolean | null;
   /** Wall time of the ask call. */
   latencyMs: number | null;
   promptTokens: number;
@@ -120,6 +125,8 @@ export interface GroupMetrics {
   recallAt10: number | null;
   mrr: number | null;
   accuracy: number | null;
+  /** Share of answered answerable items whose answer cites the expected document. */
+  citationAccuracy: number | null;
   abstention: number | null;
   falseAbstention: number | null;
 }
@@ -193,6 +200,7 @@ async function evalItem(
     grounded: null,
     abstained: null,
     correct: null,
+    citesRightDoc: null,
     latencyMs: null,
     promptTokens: 0,
     completionTokens: 0,
@@ -225,6 +233,7 @@ async function evalItem(
       record.grounded = r.grounded;
       record.abstained = !r.grounded;
       record.correct = answerable ? r.grounded && answerCorrect(r.answer, item) : !r.grounded;
+      if (answerable && r.grounded) record.citesRightDoc = (r.citedDocs ?? []).includes(item.doc!);
       record.promptTokens = r.promptTokens ?? 0;
       record.completionTokens = r.completionTokens ?? 0;
       record.costUsd = r.costUsd ?? 0;
@@ -271,6 +280,7 @@ export function groupMetrics(records: ItemRecord[]): GroupMetrics {
     recallAt10: within(RETRIEVAL_DEPTH),
     mrr: ranks.length ? ranks.reduce<number>((s, rank) => s + (rank !== null && rank <= RETRIEVAL_DEPTH ? 1 / rank : 0), 0) / ranks.length : null,
     accuracy: share(answeredA.map((r) => r.correct === true)),
+    citationAccuracy: share(answeredA.filter((r) => r.citesRightDoc !== null).map((r) => r.citesRightDoc === true)),
     abstention: share(answeredU.map((r) => r.abstained === true)),
     falseAbstention: share(answeredA.map((r) => r.abstained === true)),
   };
