@@ -65,6 +65,7 @@ const schema = z.object({
   RETRIEVAL_RRF_K: int(1, 1000).default(20),
   RETRIEVAL_CANDIDATES: int(5, 500).default(50),
   RETRIEVAL_RERANK_WEIGHT: num(0, 10).default(0.5),
+  RETRIEVAL_NAMED_DOC_BOOST: num(0, 10).default(0.3),
   RETRIEVAL_RERANK_DEPTH: int(0, 500).default(30),
   HNSW_EF: int(10, 5000).default(200),
   ABSTAIN_THRESHOLD: num(0, 1).default(0.3),
@@ -129,6 +130,7 @@ export interface Config {
     candidates: number;
     rerankWeight: number;
     rerankDepth: number;
+    namedDocBoost: number;
     ef: number;
     abstainThreshold: number;
   };
@@ -217,6 +219,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       candidates: env.RETRIEVAL_CANDIDATES,
       rerankWeight: env.RETRIEVAL_RERANK_WEIGHT,
       rerankDepth: env.RETRIEVAL_RERANK_DEPTH,
+      namedDocBoost: env.RETRIEVAL_NAMED_DOC_BOOST,
       ef: env.HNSW_EF,
       abstainThreshold: env.ABSTAIN_THRESHOLD,
     },

@@ -18,6 +18,8 @@ export interface RetrievalParams {
   rrfK: number;
   /** Candidates taken from each side before fusion. */
   candidates: number;
+  /** Added to a named document's passages, in units of a first-rank RRF contribution (0 turns it off). */
+  namedDocBoost: number;
   /** Weight of the proximity reranker (0 turns it off) and how many fused candidates it sees. */
   rerankWeight: number;
   rerankDepth: number;
@@ -100,8 +102,11 @@ export class Retriever {
       });
     }
 
+    // A question that names a document ("in GPT-3", "the RLHF blog post") prefers its passages.
+    const named = new Set(this.documents.named(query).map((d) => d.docId));
+    const boost = params.namedDocBoost / (params.rrfK + 1);
     const ranked = [...fused]
-      .map(([ordinal, s]) => ({ chunk: index.chunks[ordinal]!, ordinal, score: s.score, lexicalScore: s.lexical, denseScore: s.dense }))
+      .map(([ordinal, s]) => ({ chunk: index.chunks[ordinal]!, ordinal, score: s.score + (named.has(index.chunks[ordinal]!.docId) ? boost : 0), lexicalScore: s.lexical, denseScore: s.dense }))
       .sort((a, b) => b.score - a.score || a.ordinal - b.ordinal);
     const depth = Math.max(params.rerankDepth, opts.k);
     const reranked = [...(await this.reranker.rerank(query, ranked.slice(0, depth))), ...ranked.slice(depth)];
