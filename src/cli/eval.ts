@@ -20,7 +20,7 @@ import { readManifest } from "../index/store.js";
 import { BASELINE_RECIPE, baselineTarget, buildBaseline } from "../eval/baseline.js";
 import { EvalSetError, isAnswerable, loadEvalSet, type EvalItem } from "../eval/dataset.js";
 import { formatByDoc, formatByKind, formatGate, formatSummary, formatSweep, writeEvalReport, writeSweepReport, type EvalReport } from "../eval/report.js";
-import { createEvalService, EvalSetupError, runEval, sweep, type EnvOverrides, type EvalRun, type ItemRecord } from "../eval/run.js";
+import { createEvalService, EvalSetupError, httpTarget, runEval, sweep, type EnvOverrides, type EvalRun, type ItemRecord } from "../eval/run.js";
 import { checkGate } from "../eval/thresholds.js";
 import { isMain } from "./is-main.js";
 
@@ -36,6 +36,7 @@ const USAGE = `Usage: npm run eval [-- options]
   --sweep                retrieval-only grid (RETRIEVAL_DENSE_WEIGHT x RETRIEVAL_RRF_K) and
                          ABSTAIN_THRESHOLD 0.30..0.70 on the ask path; prints the best settings
   --gate                 exit 1 when the quality gate (src/eval/thresholds.ts) fails
+  --url URL              score a running server through its HTTP API instead of an in-process service
 Settings come from the environment as for the server (INDEX_DIR, RETRIEVAL_*, LLM_*, ...).`;
 
 class UsageError extends Error {}
@@ -49,6 +50,8 @@ interface Args {
   baseline: boolean;
   sweep: boolean;
   gate: boolean;
+  /** Score a running server through HTTP instead of an in-process service. */
+  url?: string;
   help: boolean;
 }
 
@@ -66,6 +69,7 @@ export function parseEvalArgs(argv: string[]): Args {
         "no-baseline": { type: "boolean", default: false },
         sweep: { type: "boolean", default: false },
         gate: { type: "boolean", default: false },
+        url: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
       strict: true,
@@ -94,6 +98,7 @@ export function parseEvalArgs(argv: string[]): Args {
     baseline: !values["no-baseline"],
     sweep: values.sweep ?? false,
     gate: values.gate ?? false,
+    url: values.url,
     help: values.help ?? false,
   };
 }
@@ -195,8 +200,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     const compare = args.comparePrompt !== undefined || Object.keys(args.compareEnv).length > 0;
     const mainPrompt = args.prompt ?? config.prompt.version;
 
-    const service = await createEvalService({}, { env, embedder });
-    try {
+    if (args.url) {
+      const target = httpTarget(args.url);
+      const label = `ours (HTTP ${args.url})`;
+      runs.push(await runEval({ set, search: target.search, ask: target.ask, promptVersion: mainPrompt, k: args.k, label, onItem: progress("ours (HTTP)") }));
+    }
+    const service = args.url ? undefined : await createEvalService({}, { env, embedder });
+    if (service) try {
       await service.prompts.get(mainPrompt);
       if (args.comparePrompt) await service.prompts.get(args.comparePrompt);
       const label = compare && args.comparePrompt ? `ours (${mainPrompt})` : "ours";
@@ -208,7 +218,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     } finally {
       await service.close();
     }
-    if (Object.keys(args.compareEnv).length > 0) {
+    if (!args.url && Object.keys(args.compareEnv).length > 0) {
       const other = await createEvalService(args.compareEnv, { env, embedder });
       try {
         const v2 = args.comparePrompt ?? mainPrompt;

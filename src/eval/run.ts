@@ -53,6 +53,31 @@ export interface EvalTarget {
   ask: AskFn;
 }
 
+/** A running server as an evaluation target, through its HTTP API (POST /v1/search, POST /v1/ask). */
+export function httpTarget(baseUrl: string): EvalTarget {
+  const post = async (path: string, body: unknown) => {
+    const res = await fetch(new URL(path, baseUrl), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const json = (await res.json()) as any;
+    if (!res.ok) throw new Error(`${path}: HTTP ${res.status} ${json?.error?.code ?? ""} ${json?.error?.message ?? ""}`.trim());
+    return json;
+  };
+  return {
+    search: async (question, k) => (await post("/v1/search", { query: question, k })).results,
+    ask: async (question, { promptVersion, k }) => {
+      const r = await post("/v1/ask", { question, ...(promptVersion ? { promptVersion } : {}), ...(k ? { k } : {}) });
+      return {
+        answer: r.answer,
+        grounded: r.grounded,
+        promptTokens: r.usage.promptTokens,
+        completionTokens: r.usage.completionTokens,
+        costUsd: r.usage.costUsd,
+        mode: r.mode,
+        citedDocs: r.citations.filter((c: { cited: boolean }) => c.cited).map((c: { docId: string }) => c.docId),
+      };
+    },
+  };
+}
+
 /** A QaService as an evaluation target: exactly the calls the API's /v1/search and /v1/ask make. */
 export function serviceTarget(service: QaService): EvalTarget {
   return {
