@@ -14,6 +14,7 @@
  *   latency          p50/p95 of the ask call (and of the search call), wall time in this process
  *   tokens, cost     totals reported by the answerer (0 for extractive answers)
  */
+import type { AskResult } from "../answer/service.js";
 import type { Config } from "../config/index.js";
 import { loadConfig } from "../config/index.js";
 import type { Embedder } from "../embed/types.js";
@@ -53,6 +54,19 @@ export interface EvalTarget {
   ask: AskFn;
 }
 
+/** The parts of an answer (in-process AskResult or the same JSON over HTTP) that the evaluation scores. */
+function toEvalAnswer(r: Pick<AskResult, "answer" | "grounded" | "usage" | "mode" | "citations">): EvalAnswer {
+  return {
+    answer: r.answer,
+    grounded: r.grounded,
+    promptTokens: r.usage.promptTokens,
+    completionTokens: r.usage.completionTokens,
+    costUsd: r.usage.costUsd,
+    mode: r.mode,
+    citedDocs: r.citations.filter((c) => c.cited).map((c) => c.docId),
+  };
+}
+
 /** A running server as an evaluation target, through its HTTP API (POST /v1/search, POST /v1/ask). */
 export function httpTarget(baseUrl: string): EvalTarget {
   const post = async (path: string, body: unknown) => {
@@ -63,18 +77,8 @@ export function httpTarget(baseUrl: string): EvalTarget {
   };
   return {
     search: async (question, k) => (await post("/v1/search", { query: question, k })).results,
-    ask: async (question, { promptVersion, k }) => {
-      const r = await post("/v1/ask", { question, ...(promptVersion ? { promptVersion } : {}), ...(k ? { k } : {}) });
-      return {
-        answer: r.answer,
-        grounded: r.grounded,
-        promptTokens: r.usage.promptTokens,
-        completionTokens: r.usage.completionTokens,
-        costUsd: r.usage.costUsd,
-        mode: r.mode,
-        citedDocs: r.citations.filter((c: { cited: boolean }) => c.cited).map((c: { docId: string }) => c.docId),
-      };
-    },
+    ask: async (question, { promptVersion, k }) =>
+      toEvalAnswer(await post("/v1/ask", { question, ...(promptVersion ? { promptVersion } : {}), ...(k ? { k } : {}) })),
   };
 }
 
@@ -82,18 +86,8 @@ export function httpTarget(baseUrl: string): EvalTarget {
 export function serviceTarget(service: QaService): EvalTarget {
   return {
     search: async (question, k) => (await service.search(question, k)).results,
-    ask: async (question, { promptVersion, k }) => {
-      const r = await service.ask({ question, ...(promptVersion ? { promptVersion } : {}), ...(k ? { k } : {}) });
-      return {
-        answer: r.answer,
-        grounded: r.grounded,
-        promptTokens: r.usage.promptTokens,
-        completionTokens: r.usage.completionTokens,
-        costUsd: r.usage.costUsd,
-        mode: r.mode,
-        citedDocs: r.citations.filter((c) => c.cited).map((c) => c.docId),
-      };
-    },
+    ask: async (question, { promptVersion, k }) =>
+      toEvalAnswer(await service.ask({ question, ...(promptVersion ? { promptVersion } : {}), ...(k ? { k } : {}) })),
   };
 }
 
