@@ -25,8 +25,10 @@ export interface ExtractiveAnswer {
 }
 
 export interface SemanticScoring {
-  /** Embeds texts (the question first); vectors are L2-normalised. */
+  /** Embeds texts; vectors are L2-normalised. */
   embed: (texts: string[]) => Promise<number[][]>;
+  /** The question's vector when retrieval already computed it (otherwise it is embedded with the windows). */
+  questionVector?: number[];
   /** How many of the lexically best windows are re-scored (0 turns it off). */
   candidates: number;
   /** Weight of the cosine similarity against the lexical score. */
@@ -68,7 +70,9 @@ export async function extractAnswer(
   candidates.sort((a, b) => b.score - a.score);
   if (semantic && semantic.candidates > 0 && candidates.length > 1) {
     const top = candidates.slice(0, semantic.candidates);
-    const [qv, ...vs] = await semantic.embed([question, ...top.map((c) => c.text)]);
+    const vectors = await semantic.embed([...(semantic.questionVector ? [] : [question]), ...top.map((c) => c.text)]);
+    const qv = semantic.questionVector ?? vectors.shift();
+    const vs = vectors;
     top.forEach((c, i) => {
       c.similarity = dot(qv!, vs[i]!);
       c.score += semantic.weight * c.similarity;

@@ -108,6 +108,7 @@ export async function ask(ctx: AnswerContext, req: AskRequest, hooks: AskHooks =
   const extract = (semantic: boolean) =>
     extractAnswer(standalone, passages, lexical, (p) => ctx.retriever.heading(p.hit.chunk), {
       embed: (texts) => ctx.retriever.embedTexts(texts),
+      questionVector: found.queryVector,
       candidates: semantic ? settings.semanticCandidates : 0,
       weight: settings.semanticWeight,
     });

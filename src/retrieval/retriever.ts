@@ -43,6 +43,8 @@ export interface SearchHit {
 
 export interface SearchResult {
   hits: SearchHit[];
+  /** The query's embedding, when the dense side computed it (reused to score answer windows). */
+  queryVector?: number[];
 }
 
 export class Retriever {
@@ -94,8 +96,10 @@ export class Retriever {
         add(hit.ordinal, rank, params.lexicalWeight).lexical = hit.score;
       });
     }
+    let queryVector: number[] | undefined;
     if (params.denseWeight > 0 && index.chunks.length > 0) {
-      const vector = await this.embedder.embedQuery(query);
+      queryVector = await this.embedder.embedQuery(query);
+      const vector = queryVector;
       const { neighbors, distances } = index.hnsw.searchKnn(vector, Math.min(n, index.chunks.length), allow);
       neighbors.forEach((ord, rank) => {
         add(ord, rank, params.denseWeight).dense = 1 - distances[rank]!;
@@ -111,7 +115,7 @@ export class Retriever {
     const depth = Math.max(params.rerankDepth, opts.k);
     const reranked = [...(await this.reranker.rerank(query, ranked.slice(0, depth))), ...ranked.slice(depth)];
     const hits = collapseNearDuplicates(reranked).slice(0, opts.k);
-    return { hits };
+    return { hits, queryVector };
   }
 }
 
