@@ -20,9 +20,9 @@ export interface Evidence {
   grounded: boolean;
 }
 
-/** Above this share of unknown words, the question is about something the corpus does not cover (dev: answerable max 0.00, off-topic 0.43-0.49). */
+/** Above this share of unknown words, the question is about something the corpus does not cover (set between the dev set's answerable and off-topic questions). */
 export const MAX_NOVELTY = 0.25;
-/** Same for the document a question names (dev: answerable max 0.22, unanswerable 0.47). */
+/** Same for the document a question names (set between the dev set's answerable and unanswerable questions). */
 export const MAX_NAMED_NOVELTY = 0.35;
 
 export function judgeEvidence(

@@ -8,7 +8,8 @@
  * passage, a bonus for the passage's rank, a bonus for numbers when a quantity is asked and for reasons
  * when "why" is asked. The best few are then re-scored with the sentence encoder's similarity to the
  * question, which catches paraphrases that share few words with it. Measured on the dev set: answer
- * accuracy 0.60 lexical only, 0.77 with the 8 best windows re-scored (README "Quality and performance").
+ * accuracy 0.667 lexical only, 0.800 with the 8 best windows re-scored
+ * (`npm run eval -- --compare-env EXTRACTIVE_SEMANTIC_CANDIDATES=0`).
  */
 import type { LexicalIndex } from "../index/lexical.js";
 import { MAX_CHARS, QuestionTerms, windowsOf } from "../retrieval/windows.js";
