@@ -1,15 +1,14 @@
 /**
- * Is the evidence strong enough to answer? Three checks, calibrated on the dev set's answerable and
- * unanswerable questions (README "Quality and performance"):
+ * Is the evidence strong enough to answer? Three checks on the query analysis and the reader's result:
  *  - novelty: the share of the question's weight (IDF) in words the corpus never uses ("RoPE",
  *    "Australia"): when it is large, the documents are about something else;
  *  - named-document novelty: when the question names a document ("the LLMs in production post",
  *    "GPT-1"), the same share measured against the words that document uses;
- *  - coverage: how much of the question the best answer window and its passage heading hold.
+ *  - coverage: how much of the question the best answer window, its neighbours and its passage
+ *    heading hold (`threshold`, ABSTAIN_THRESHOLD).
  */
-import { terms } from "../index/analyze.js";
-import type { LexicalIndex } from "../index/lexical.js";
 import type { DocumentTerms } from "../retrieval/documents.js";
+import type { QueryAnalysis } from "../retrieval/query.js";
 
 export interface Evidence {
   coverage: number;
@@ -20,32 +19,32 @@ export interface Evidence {
   grounded: boolean;
 }
 
-/** Above this share of unknown words, the question is about something the corpus does not cover (set between the dev set's answerable and off-topic questions). */
-export const MAX_NOVELTY = 0.25;
-/** Same for the document a question names (set between the dev set's answerable and unanswerable questions). */
-export const MAX_NAMED_NOVELTY = 0.35;
+export interface EvidenceLimits {
+  /** Minimum coverage of the question by the best window with its context. */
+  threshold: number;
+  /** Above this share of words unknown to the corpus, the question is about something else. */
+  maxNovelty: number;
+  /** Same, for the document the question names. */
+  maxNamedNovelty: number;
+}
 
-export function judgeEvidence(
-  question: string,
-  coverage: number,
-  corpus: { lexical: Pick<LexicalIndex, "idf" | "has">; documents: DocumentTerms },
-  threshold: number,
-): Evidence {
-  const qs = [...new Set(terms(question, false))].filter((t) => !/^\d+$/.test(t));
+export const DEFAULT_EVIDENCE_LIMITS: Omit<EvidenceLimits, "threshold"> = { maxNovelty: 0.25, maxNamedNovelty: 0.35 };
+
+export function judgeEvidence(q: QueryAnalysis, coverage: number, documents: Pick<DocumentTerms, "uses">, limits: EvidenceLimits): Evidence {
+  // Numbers say nothing about the topic ("2018", "10k"); a question of numbers alone is judged on coverage.
+  const content = q.terms.filter((t) => !/^\d+$/.test(t.term));
   const missingShare = (ignore: string[], missing: (t: string) => boolean) => {
     let total = 0;
     let miss = 0;
-    for (const t of qs) {
-      if (ignore.includes(t)) continue;
-      const w = corpus.lexical.idf(t);
-      total += w;
-      if (missing(t)) miss += w;
+    for (const t of content) {
+      if (ignore.includes(t.term)) continue;
+      total += t.weight;
+      if (missing(t.term)) miss += t.weight;
     }
     return total ? miss / total : 0;
   };
-  const novelty = qs.length ? missingShare([], (t) => !corpus.lexical.has(t)) : 1;
-  const named = corpus.documents.named(question);
-  const namedNovelty = named.length ? Math.min(...named.map((d) => missingShare(d.nameTerms, (t) => !corpus.documents.uses(d.docId, t)))) : 0;
-  const grounded = novelty < MAX_NOVELTY && namedNovelty < MAX_NAMED_NOVELTY && coverage >= threshold;
+  const novelty = content.length ? missingShare([], (t) => !q.terms.find((x) => x.term === t)!.known) : 1;
+  const namedNovelty = q.named.length ? Math.min(...q.named.map((d) => missingShare(d.nameTerms, (t) => !documents.uses(d.docId, t)))) : 0;
+  const grounded = novelty < limits.maxNovelty && namedNovelty < limits.maxNamedNovelty && coverage >= limits.threshold;
   return { coverage, novelty, namedNovelty, grounded };
 }

@@ -1,94 +1,53 @@
 /**
- * The extractive answerer: no LLM, no network. It answers with the window of consecutive sentences
- * (at most 3 sentences, about 600 characters, see retrieval/windows.ts) of the retrieved passages that
- * best answers the question, and cites its passage.
- *
- * Windows are scored lexically: their coverage of the question (own words count double; the passage
- * heading, which the reader sees on the citation, counts once), a smaller credit for the rest of the
- * passage, a bonus for the passage's rank, a bonus for numbers when a quantity is asked and for reasons
- * when "why" is asked. The best few are then re-scored with the sentence encoder's similarity to the
- * question, which catches paraphrases that share few words with it. Measured on the dev set: answer
- * accuracy 0.667 lexical only, 0.800 with the 8 best windows re-scored
- * (`npm run eval -- --compare-env EXTRACTIVE_SEMANTIC_CANDIDATES=0`).
+ * The extractive reader: no LLM, no network. It answers with the window of one or two sentences (or
+ * the table row) that best answers the question across the retrieved passages, not only the first,
+ * and cites its passage. A window is scored by retrieval/sentence-score.ts: the question's terms close
+ * together, an answer of the asked-for kind (a number for "how many", a name for "which"), a real
+ * sentence rather than a heading, formula or flattened table; the passage's retrieval score is a prior
+ * (`prior`, in units of the best passage's score).
  */
-import type { LexicalIndex } from "../index/lexical.js";
-import { MAX_CHARS, QuestionTerms, windowsOf } from "../retrieval/windows.js";
 import type { Passage } from "./context.js";
+import type { CachedPassage } from "../retrieval/passages.js";
+import type { QueryAnalysis } from "../retrieval/query.js";
+import { bestWindow, scoreWindows, windowText, type SentenceWeights, type WindowScore } from "../retrieval/sentence-score.js";
 
 export interface ExtractiveAnswer {
+  /** The answer with its citation, e.g. "We used the Adam optimizer ... [1]"; empty when nothing matched. */
   text: string;
   /** Passage numbers cited. */
   cited: number[];
-  /** Best coverage of the question by a window and its heading, 0..1 (evidence for abstention). */
+  /** Best share of the question held by a window with its context (evidence for abstention), 0..1. */
   coverage: number;
-  /** The sentence encoder's similarity of the chosen window to the question (0 when not scored). */
-  similarity: number;
+  /** The chosen window's candidate strength (0 when it holds nothing of the asked-for kind). */
+  candidate: number;
 }
 
-export interface SemanticScoring {
-  /** Embeds texts; vectors are L2-normalised. */
-  embed: (texts: string[]) => Promise<number[][]>;
-  /** The question's vector when retrieval already computed it (otherwise it is embedded with the windows). */
-  questionVector?: number[];
-  /** How many of the lexically best windows are re-scored (0 turns it off). */
-  candidates: number;
-  /** Weight of the cosine similarity against the lexical score. */
-  weight: number;
+export interface ReaderSettings {
+  sentence: SentenceWeights;
+  /** Weight of the passage's retrieval score (scaled to the best passage) against the window's score. */
+  prior: number;
+  /** Longest answer text, in characters (a longer window is cut at a word). */
+  maxChars: number;
 }
 
-const QUANTITY = /\b(how (many|much|big|large|long|often)|what (share|fraction|percentage|proportion|number|size)|roughly|cost)\b/i;
-/** "Why" questions are answered by reasons: sentences with causal or evaluative cue words. */
-const WHY = /^\s*why\b/i;
-const REASON = /\b(because|since|so that|in order to|due to|easier|harder|better|only requires|allows?|enables?|helps?|avoids?|prevents?|caus(es|ed)|leads? to|to (reduce|avoid|improve|ensure))\b/i;
+export const DEFAULT_READER: Omit<ReaderSettings, "sentence"> = { prior: 0.3, maxChars: 500 };
 
-interface Candidate {
-  n: number;
-  text: string;
-  coverage: number;
-  score: number;
-  similarity: number;
-}
-
-export async function extractAnswer(
-  question: string,
-  passages: Passage[],
-  lexical: Pick<LexicalIndex, "idf">,
-  headingOf: (p: Passage) => string,
-  semantic?: SemanticScoring,
-): Promise<ExtractiveAnswer> {
-  const q = new QuestionTerms(question, (t) => lexical.idf(t));
-  const wantsNumber = QUANTITY.test(question);
-  const wantsReason = WHY.test(question);
-  const candidates: Candidate[] = [];
+export function extractAnswer(q: QueryAnalysis, passages: Passage[], read: (ordinal: number) => CachedPassage, settings: ReaderSettings): ExtractiveAnswer {
+  const top = Math.max(...passages.map((p) => p.hit.score), 0) || 1;
+  let best: { p: Passage; window: WindowScore; value: number } | undefined;
+  let coverage = 0;
   for (const p of passages) {
-    for (const w of windowsOf(q, p.text, headingOf(p))) {
-      let score = 0.5 * w.own + 0.5 * w.coverage + 0.2 * w.passageCoverage + 0.08 / p.n - 0.03 * (w.sentences.length - 1);
-      if (wantsNumber && w.sentences.some((s) => /\d/.test(s))) score += 0.08;
-      if (wantsReason && w.sentences.some((s) => REASON.test(s))) score += 0.08;
-      candidates.push({ n: p.n, text: w.sentences.join(" "), coverage: w.coverage, score, similarity: 0 });
-    }
+    const cached = read(p.hit.ordinal);
+    const window = p.hit.window ?? bestWindow(scoreWindows(q, cached.analysis, cached.heading, settings.sentence));
+    if (!window) continue;
+    coverage = Math.max(coverage, window.context);
+    const value = window.score + settings.prior * (p.hit.score / top);
+    if (!best || value > best.value) best = { p, window, value };
   }
-  candidates.sort((a, b) => b.score - a.score);
-  if (semantic && semantic.candidates > 0 && candidates.length > 1) {
-    const top = candidates.slice(0, semantic.candidates);
-    const vectors = await semantic.embed([...(semantic.questionVector ? [] : [question]), ...top.map((c) => c.text)]);
-    const qv = semantic.questionVector ?? vectors.shift();
-    const vs = vectors;
-    top.forEach((c, i) => {
-      c.similarity = dot(qv!, vs[i]!);
-      c.score += semantic.weight * c.similarity;
-    });
-    top.sort((a, b) => b.score - a.score);
-    candidates.splice(0, top.length, ...top);
-  }
-  const best = candidates[0];
-  if (!best) return { text: "", cited: [], coverage: 0, similarity: 0 };
-  // Evidence is the best lexical coverage found, whichever window the encoder preferred.
-  const coverage = Math.max(...candidates.map((c) => c.coverage));
-  return { text: `${trimTo(best.text, MAX_CHARS)} [${best.n}]`, cited: [best.n], coverage, similarity: best.similarity };
+  if (!best) return { text: "", cited: [], coverage: 0, candidate: 0 };
+  const text = trimTo(windowText(read(best.p.hit.ordinal).analysis, best.window), settings.maxChars);
+  return { text: `${text} [${best.p.n}]`, cited: [best.p.n], coverage, candidate: best.window.candidate };
 }
-
-const dot = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i]!, 0);
 
 function trimTo(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, s.lastIndexOf(" ", max - 1))} …`;

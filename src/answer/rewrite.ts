@@ -1,5 +1,5 @@
 /** Follow-up questions become standalone questions for retrieval. */
-import { words, isStopWord } from "../index/analyze.js";
+import { words, isStopWord } from "../text/analyze.js";
 import type { ChatModel } from "./llm.js";
 import type { PromptLibrary } from "./prompts.js";
 import { fill } from "./prompts.js";

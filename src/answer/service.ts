@@ -6,8 +6,8 @@ import type { Config } from "../config/index.js";
 import type { Retriever } from "../retrieval/retriever.js";
 import { packPassages, renderPassages, type Passage } from "./context.js";
 import { costOf, NO_USAGE, type Usage } from "./cost.js";
-import { judgeEvidence } from "./evidence.js";
-import { extractAnswer } from "./extractive.js";
+import { DEFAULT_EVIDENCE_LIMITS, judgeEvidence } from "./evidence.js";
+import { DEFAULT_READER, extractAnswer } from "./extractive.js";
 import type { ChatModel } from "./llm.js";
 import { fill, type PromptLibrary } from "./prompts.js";
 import { rewriteByRule, rewriteWithModel, type Turn } from "./rewrite.js";
@@ -67,9 +67,8 @@ export interface AnswerContext {
     promptVersion: string;
     tokenBudget: number;
     abstainThreshold: number;
-    /** Extractive answers: how many candidate windows the sentence encoder re-scores, and its weight. */
-    semanticCandidates: number;
-    semanticWeight: number;
+    /** Extractive reader: weight of the passage's retrieval score against the window's. */
+    readerPrior?: number;
     prices: Config["prices"];
   };
 }
@@ -97,23 +96,20 @@ export async function ask(ctx: AnswerContext, req: AskRequest, hooks: AskHooks =
   }
 
   const k = req.k ?? settings.defaultK;
-  const found = await ctx.retriever.search(standalone, { k, docs: req.docs });
+  const { retriever } = ctx;
+  const query = retriever.analyze(standalone);
+  const found = await retriever.search(query, { k, docs: req.docs });
   const retrievalMs = performance.now() - t0;
   const passages = packPassages(found.hits, settings.tokenBudget);
-  const docs = ctx.retriever.index.manifest.documents;
+  const docs = retriever.index.manifest.documents;
   const toCitations = (cited: number[]) => passages.map((p) => citation(p, docs, cited.includes(p.n)));
 
-  const lexical = ctx.retriever.index.lexical;
-  // The encoder's re-scoring of answer windows is only worth its ~0.3 s when the extractive answer is shown.
-  const extract = (semantic: boolean) =>
-    extractAnswer(standalone, passages, lexical, (p) => ctx.retriever.heading(p.hit.chunk), {
-      embed: (texts) => ctx.retriever.embedTexts(texts),
-      questionVector: found.queryVector,
-      candidates: semantic ? settings.semanticCandidates : 0,
-      weight: settings.semanticWeight,
-    });
-  let extractive = await extract(!llm);
-  const evidence = judgeEvidence(standalone, extractive.coverage, { lexical, documents: ctx.retriever.documents }, settings.abstainThreshold);
+  const extractive = extractAnswer(query, passages, (ord) => retriever.passage(ord), {
+    sentence: retriever.sentenceWeights,
+    prior: settings.readerPrior ?? DEFAULT_READER.prior,
+    maxChars: DEFAULT_READER.maxChars,
+  });
+  const evidence = judgeEvidence(query, extractive.coverage, retriever.documents, { ...DEFAULT_EVIDENCE_LIMITS, threshold: settings.abstainThreshold });
   const grounded = passages.length > 0 && evidence.grounded;
   const base = { promptVersion: template.version, standaloneQuestion: standalone };
   const finish = (r: Omit<AskResult, "timings" | "promptVersion" | "standaloneQuestion">, genStart: number): AskResult => ({
@@ -157,7 +153,6 @@ export async function ask(ctx: AnswerContext, req: AskRequest, hooks: AskHooks =
       );
     } catch (err) {
       warning = `the LLM (${llm.model}) failed: ${describe(err)}; answered extractively instead`;
-      extractive = await extract(true);
     }
   }
   hooks.onToken?.(extractive.text);

@@ -50,7 +50,8 @@ const schema = z.object({
   PROMPTS_DIR: optionalString,
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 
-  EMBEDDER: z.enum(["use", "openai"]).default("use"),
+  EMBEDDER: z.enum(["lsa", "use", "openai"]).default("lsa"),
+  LSA_DIMENSIONS: int(8, 1024).default(128),
   EMBEDDING_MODEL: z.string().default("text-embedding-3-small"),
   EMBEDDING_BASE_URL: optionalString,
   EMBED_WORKERS: int(1, 16).default(2),
@@ -69,8 +70,10 @@ const schema = z.object({
   RETRIEVAL_RERANK_DEPTH: int(0, 500).default(30),
   HNSW_EF: int(10, 5000).default(200),
   ABSTAIN_THRESHOLD: num(0, 1).default(0.3),
-  EXTRACTIVE_SEMANTIC_CANDIDATES: int(0, 50).default(8),
-  EXTRACTIVE_SEMANTIC_WEIGHT: num(0, 10).default(3),
+  READER_CONTEXT_WEIGHT: num(0, 10).default(0.5),
+  READER_CANDIDATE_WEIGHT: num(0, 10).default(0.3),
+  READER_LENGTH_COST: num(0, 10).default(0.1),
+  READER_PRIOR: num(0, 10).default(0.3),
 
   LLM_PROVIDER: z.enum(["auto", "openai", "openai-compatible", "extractive"]).default("auto"),
   LLM_MODEL: optionalString,
@@ -121,6 +124,8 @@ export interface Config {
     baseUrl: string | undefined;
     apiKey: string | undefined;
     workers: number;
+    /** LSA: dimensions kept. */
+    dimensions: number;
   };
   chunking: { size: number; overlap: number; prefix: boolean };
   retrieval: {
@@ -134,7 +139,8 @@ export interface Config {
     ef: number;
     abstainThreshold: number;
   };
-  extractive: { semanticCandidates: number; semanticWeight: number };
+  /** How answer windows are scored (reranker and extractive reader), see retrieval/sentence-score.ts. */
+  reader: { contextWeight: number; candidateWeight: number; lengthCost: number; prior: number };
   llm: {
     provider: LlmProvider;
     model: string;
@@ -210,6 +216,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       baseUrl: env.EMBEDDING_BASE_URL,
       apiKey: env.OPENAI_API_KEY,
       workers: env.EMBED_WORKERS,
+      dimensions: env.LSA_DIMENSIONS,
     },
     chunking: { size: env.CHUNK_SIZE, overlap: env.CHUNK_OVERLAP, prefix: env.CHUNK_PREFIX },
     retrieval: {
@@ -223,7 +230,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       ef: env.HNSW_EF,
       abstainThreshold: env.ABSTAIN_THRESHOLD,
     },
-    extractive: { semanticCandidates: env.EXTRACTIVE_SEMANTIC_CANDIDATES, semanticWeight: env.EXTRACTIVE_SEMANTIC_WEIGHT },
+    reader: { contextWeight: env.READER_CONTEXT_WEIGHT, candidateWeight: env.READER_CANDIDATE_WEIGHT, lengthCost: env.READER_LENGTH_COST, prior: env.READER_PRIOR },
     llm: {
       provider,
       model: env.LLM_MODEL ?? defaultModel,

@@ -1,4 +1,4 @@
-/** Turns text into vectors. Implementations: the bundled sentence encoder (default) and OpenAI. */
+/** Turns text into vectors. Implementations: LSA fitted to the corpus (default), the bundled sentence encoder, OpenAI. */
 export interface Embedder {
   /** Identifies the model and its settings; stored in the index manifest and checked on load. */
   readonly id: string;
@@ -8,4 +8,11 @@ export interface Embedder {
   embedQuery(text: string): Promise<number[]>;
   /** Releases workers and other resources. */
   close(): Promise<void>;
+  /**
+   * Corpus-fitted embedders only (LSA): learns the vector space from the texts about to be indexed and
+   * returns the model, which is stored with the index (a pretrained model has no such step).
+   */
+  fit?(texts: string[]): Promise<Uint8Array>;
+  /** Corpus-fitted embedders only: this embedder in the space of a stored model. */
+  withModel?(model: Uint8Array): Embedder;
 }

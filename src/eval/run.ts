@@ -351,19 +351,8 @@ export type EnvOverrides = Record<string, string | undefined>;
 export interface EvalServiceOptions {
   /** Base environment (default process.env). */
   env?: NodeJS.ProcessEnv;
-  /** Reuse one embedder across services (sweeps); it is not closed with the service. */
+  /** Reuse one embedder across services (sweeps); the caller closes it, not the services. */
   embedder?: Embedder;
-}
-
-/** An embedder whose close() does nothing: the owner closes the real one once at the end. */
-export function sharedEmbedder(e: Embedder): Embedder {
-  return {
-    id: e.id,
-    dimensions: e.dimensions,
-    embedDocuments: (texts, onProgress) => e.embedDocuments(texts, onProgress),
-    embedQuery: (text) => e.embedQuery(text),
-    close: async () => {},
-  };
 }
 
 export class EvalSetupError extends Error {
@@ -381,7 +370,7 @@ export async function createEvalService(overrides: EnvOverrides = {}, opts: Eval
     else env[k] = v;
   }
   const config = loadConfig(env);
-  const service = new QaService(config, opts.embedder ? { embedder: sharedEmbedder(opts.embedder) } : {});
+  const service = new QaService(config, opts.embedder ? { embedder: opts.embedder } : {});
   await service.start();
   const status = service.live.status();
   if (!status.ready) {

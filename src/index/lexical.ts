@@ -4,7 +4,7 @@
  * query and cannot be saved, filtered by document or loaded from disk; this one is ~100 lines, persisted
  * in index/lexical.json, and answers a query in well under a millisecond at this corpus size.
  */
-import { terms } from "./analyze.js";
+import { terms } from "../text/analyze.js";
 
 export interface LexicalData {
   k1: number;
@@ -59,9 +59,14 @@ export class LexicalIndex {
 
   /** Top `k` chunks for the query; `allow` restricts to some ordinals (document filter). */
   search(query: string, k: number, allow?: (ordinal: number) => boolean): LexicalHit[] {
+    return this.searchTerms(terms(query), k, allow);
+  }
+
+  /** Top `k` chunks for already analysed query terms. */
+  searchTerms(queryTerms: Iterable<string>, k: number, allow?: (ordinal: number) => boolean): LexicalHit[] {
     const { k1, b, lengths } = this.data;
     const scores = new Map<number, number>();
-    for (const term of new Set(terms(query))) {
+    for (const term of new Set(queryTerms)) {
       const list = this.postings.get(term);
       if (!list) continue;
       const idf = this.idf(term);

@@ -28,6 +28,8 @@ export interface IndexData {
   vectors: number[][];
   /** The text each chunk was indexed under (title/section prefix + text). */
   indexedTexts: string[];
+  /** A corpus-fitted embedder's model (LSA), stored as embedder.bin. */
+  embedderModel?: Uint8Array;
 }
 
 export interface LoadedIndex {
@@ -37,6 +39,8 @@ export interface LoadedIndex {
   vectors: Float32Array;
   hnsw: Hnsw;
   lexical: LexicalIndex;
+  /** The corpus-fitted embedder's model the vectors were made with, when there is one. */
+  embedderModel?: Uint8Array;
 }
 
 export class IndexLoadError extends Error {
@@ -73,6 +77,7 @@ export async function writeIndex(
       "chunks.json": Buffer.from(JSON.stringify(data.chunks)),
       "vectors.f32": Buffer.from(vectors.buffer, vectors.byteOffset, vectors.byteLength),
       "lexical.json": Buffer.from(JSON.stringify(buildLexical(data.indexedTexts))),
+      ...(data.embedderModel ? { "embedder.bin": Buffer.from(data.embedderModel.buffer, data.embedderModel.byteOffset, data.embedderModel.byteLength) } : {}),
     };
     const hashes: Record<string, string> = {};
     for (const [name, buf] of Object.entries(files)) {
@@ -159,6 +164,7 @@ export async function loadIndex(dir: string, opts: LoadOptions): Promise<LoadedI
   };
   const [chunksBuf, vectorsBuf, lexicalBuf] = await Promise.all([read("chunks.json"), read("vectors.f32"), read("lexical.json")]);
   await read("hnsw.bin");
+  const embedderModel = manifest.files?.[`${manifest.generation}/embedder.bin`] ? new Uint8Array(await read("embedder.bin")) : undefined;
   const chunks = JSON.parse(chunksBuf.toString("utf8")) as Chunk[];
   const dims = manifest.embedder.dimensions;
   const vectors = new Float32Array(vectorsBuf.buffer.slice(vectorsBuf.byteOffset, vectorsBuf.byteOffset + vectorsBuf.byteLength));
@@ -168,7 +174,7 @@ export async function loadIndex(dir: string, opts: LoadOptions): Promise<LoadedI
   if (hnsw.getCurrentCount() !== chunks.length) throw invalid(`hnsw.bin holds ${hnsw.getCurrentCount()} points for ${chunks.length} chunks`);
   hnsw.setEf(Math.max(opts.ef, 10));
   const lexical = new LexicalIndex(JSON.parse(lexicalBuf.toString("utf8")) as LexicalData);
-  return { dir, manifest, chunks, vectors, hnsw, lexical };
+  return { dir, manifest, chunks, vectors, hnsw, lexical, ...(embedderModel ? { embedderModel } : {}) };
 }
 
 /** The stored vector of chunk `ordinal` (used to reuse embeddings of unchanged chunks). */

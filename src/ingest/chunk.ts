@@ -3,6 +3,7 @@
  */
 import { RecursiveCharacterTextSplitter } from "@langchain/textsplitters";
 import type { Chunk } from "../index/types.js";
+import { splitSentences } from "../text/sentences.js";
 import type { LoadedDocument } from "./types.js";
 
 export interface ChunkMeta {
@@ -48,25 +49,6 @@ interface Unit {
   breakBefore: boolean;
   /** Index of the section group the unit comes from. */
   group: number;
-}
-
-const sentenceSegmenter = new Intl.Segmenter("en", { granularity: "sentence" });
-
-/** Sentences of a text with Intl.Segmenter, trimmed; `breakBefore` when a newline precedes the sentence. */
-export function splitSentences(text: string): Array<{ text: string; breakBefore: boolean }> {
-  const out: Array<{ text: string; breakBefore: boolean }> = [];
-  let pendingBreak = false;
-  for (const { segment } of sentenceSegmenter.segment(text)) {
-    const trimmed = segment.replace(/[ \t]+/g, " ").trim();
-    const leading = /^\s*/.exec(segment)![0];
-    if (trimmed === "") {
-      if (segment.includes("\n")) pendingBreak = true;
-      continue;
-    }
-    out.push({ text: trimmed, breakBefore: pendingBreak || leading.includes("\n") });
-    pendingBreak = /\n\s*$/.test(segment);
-  }
-  return out;
 }
 
 /** Sentence-final punctuation, possibly followed by closing quotes/brackets. */

@@ -136,24 +136,36 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
     return { ...base, upToDate: true, pages, chunks: chunks.length, embedded: 0, reusedVectors: chunks.length, seconds: elapsed(started), manifest: previous!.manifest };
   }
 
-  // Vectors: reuse by content hash, embed the rest.
-  const cache = new Map<string, number[]>();
-  if (previous) previous.chunks.forEach((c, i) => cache.set(c.hash, vectorOf(previous, i)));
-  const vectors: Array<number[] | undefined> = chunks.map((c) => cache.get(c.hash));
-  const todo = chunks.map((_, i) => i).filter((i) => vectors[i] === undefined);
-  emit({ type: "embed-start", total: todo.length, cached: chunks.length - todo.length });
-  if (todo.length) {
-    const fresh = await embedder.embedDocuments(
-      todo.map((i) => textOf(chunks[i]!)),
-      (done) => emit({ type: "embed-progress", done, total: todo.length }),
-    );
-    todo.forEach((chunkIndex, j) => (vectors[chunkIndex] = fresh[j]));
+  // Vectors. A corpus-fitted embedder (LSA) learns its space from these texts first and embeds them all
+  // (in milliseconds); a pretrained one reuses every vector whose text is unchanged (content hash).
+  const texts = chunks.map(textOf);
+  let vectors: Array<number[] | undefined>;
+  let embedderModel: Uint8Array | undefined;
+  let todo: number[];
+  if (embedder.fit && embedder.withModel) {
+    emit({ type: "embed-start", total: chunks.length, cached: 0 });
+    embedderModel = await embedder.fit(texts);
+    vectors = await embedder.withModel(embedderModel).embedDocuments(texts, (done) => emit({ type: "embed-progress", done, total: chunks.length }));
+    todo = chunks.map((_, i) => i);
+  } else {
+    const cache = new Map<string, number[]>();
+    if (previous) previous.chunks.forEach((c, i) => cache.set(c.hash, vectorOf(previous, i)));
+    vectors = chunks.map((c) => cache.get(c.hash));
+    todo = chunks.map((_, i) => i).filter((i) => vectors[i] === undefined);
+    emit({ type: "embed-start", total: todo.length, cached: chunks.length - todo.length });
+    if (todo.length) {
+      const fresh = await embedder.embedDocuments(
+        todo.map((i) => texts[i]!),
+        (done) => emit({ type: "embed-progress", done, total: todo.length }),
+      );
+      todo.forEach((chunkIndex, j) => (vectors[chunkIndex] = fresh[j]));
+    }
   }
 
   emit({ type: "write" });
   const manifest = await writeIndex(
     opts.indexDir,
-    { chunks, vectors: vectors as number[][], indexedTexts: chunks.map(textOf) },
+    { chunks, vectors: vectors as number[][], indexedTexts: texts, ...(embedderModel ? { embedderModel } : {}) },
     {
       embedder: { id: embedder.id, dimensions: embedder.dimensions },
       chunking: { ...chunking, version: CHUNKER_VERSION },

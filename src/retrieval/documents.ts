@@ -2,7 +2,7 @@
  * What each document talks about, for evidence checks: the set of terms each document uses, and which
  * documents a question names ("GPT-1", "the RLHF blog post", a title).
  */
-import { terms } from "../index/analyze.js";
+import { terms } from "../text/analyze.js";
 import type { LoadedIndex } from "../index/store.js";
 
 export class DocumentTerms {

@@ -1,31 +1,40 @@
 /**
  * Reranking the fused candidates. The interface is pluggable (a cross-encoder or an LLM judge would
- * implement it); the default is a proximity reranker: a passage where the question's terms co-occur
- * within a few sentences of its own text is moved up. On the dev set it lifts recall@1 from 0.633 to
- * 0.700 and MRR from 0.738 to 0.778 (`npm run eval -- --compare-env RETRIEVAL_RERANK_WEIGHT=0`).
+ * implement it); the default reads each candidate the way the reader will: a passage is moved up when
+ * one of its windows of one or two sentences holds the question's terms together with an answer of the
+ * asked-for kind (sentence-score.ts). The fused score stays in the sum, scaled to the best candidate.
  */
-import type { SearchHit } from "./retriever.js";
-import { QuestionTerms, windowsOf } from "./windows.js";
+import type { PassageCache } from "./passages.js";
+import type { QueryAnalysis } from "./query.js";
+import { bestWindow, scoreWindows, type SentenceWeights, type WindowScore } from "./sentence-score.js";
 
-export interface Reranker {
-  rerank(query: string, hits: SearchHit[]): Promise<SearchHit[]>;
+export interface RerankCandidate {
+  ordinal: number;
+  score: number;
+  /** The passage's best window, when a reranker read it. */
+  window?: WindowScore;
 }
 
-export class ProximityReranker implements Reranker {
+export interface Reranker {
+  rerank<T extends RerankCandidate>(q: QueryAnalysis, hits: T[]): T[];
+}
+
+export class AnswerReranker implements Reranker {
   constructor(
-    private readonly idf: (term: string) => number,
-    /** Weight of the best window's coverage against the fused score (both scaled to 0..1). */
+    private readonly passages: PassageCache,
+    /** Weight of the best window's score against the fused score (scaled to 0..1). */
     private readonly weight: number,
+    private readonly sentenceWeights: SentenceWeights,
   ) {}
 
-  async rerank(query: string, hits: SearchHit[]): Promise<SearchHit[]> {
-    if (this.weight <= 0 || hits.length === 0) return hits;
-    const q = new QuestionTerms(query, this.idf);
+  rerank<T extends RerankCandidate>(q: QueryAnalysis, hits: T[]): T[] {
+    if (hits.length === 0) return hits;
     const top = hits[0]!.score || 1;
     return hits
       .map((h) => {
-        const best = Math.max(0, ...windowsOf(q, h.chunk.text, "").map((w) => w.own));
-        return { ...h, score: h.score / top + this.weight * best };
+        const p = this.passages.get(h.ordinal);
+        const window = bestWindow(scoreWindows(q, p.analysis, p.heading, this.sentenceWeights)) ?? undefined;
+        return { ...h, window, score: h.score / top + this.weight * (window?.score ?? 0) };
       })
       .sort((a, b) => b.score - a.score || a.ordinal - b.ordinal);
   }

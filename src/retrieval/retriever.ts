@@ -1,16 +1,20 @@
 /**
- * Hybrid retrieval: BM25 candidates and HNSW (dense) candidates fused by weighted reciprocal rank,
- * optionally restricted to some documents, near-duplicates (overlapping chunks) collapsed.
+ * Hybrid retrieval over one loaded index: BM25 candidates and HNSW (dense) candidates fused by weighted
+ * reciprocal rank, passages of a document the question names boosted, the head of the list reranked by
+ * reading it (rerank.ts), near-duplicates (overlapping chunks) collapsed, optionally restricted to some
+ * documents. The question is analysed once (query.ts) and the analysis travels with the hits to the
+ * reader and the abstention check.
  *
- * Weights default to what scored best on the dev set (see README "Quality and performance" and
- * `npm run eval -- --sweep`): the bundled sentence encoder is a weak signal on these papers, so the
- * lexical side carries most of the weight.
+ * Defaults are chosen by cross-validation on the dev set (`npm run eval -- --cv 5`, README "Quality").
  */
 import type { Embedder } from "../embed/types.js";
 import type { LoadedIndex } from "../index/store.js";
 import type { Chunk } from "../index/types.js";
 import { DocumentTerms } from "./documents.js";
-import { ProximityReranker, type Reranker } from "./rerank.js";
+import { PassageCache, type CachedPassage } from "./passages.js";
+import { analyzeQuery, type QueryAnalysis } from "./query.js";
+import { AnswerReranker, type Reranker } from "./rerank.js";
+import { DEFAULT_SENTENCE_WEIGHTS, type SentenceWeights, type WindowScore } from "./sentence-score.js";
 
 export interface RetrievalParams {
   lexicalWeight: number;
@@ -20,9 +24,11 @@ export interface RetrievalParams {
   candidates: number;
   /** Added to a named document's passages, in units of a first-rank RRF contribution (0 turns it off). */
   namedDocBoost: number;
-  /** Weight of the proximity reranker (0 turns it off) and how many fused candidates it sees. */
+  /** Weight of the reranker (0 turns it off) and how many fused candidates it reads. */
   rerankWeight: number;
   rerankDepth: number;
+  /** How sentence windows are scored (reranker and reader). */
+  sentence?: SentenceWeights;
 }
 
 export interface SearchOptions {
@@ -34,23 +40,26 @@ export interface SearchOptions {
 export interface SearchHit {
   chunk: Chunk;
   ordinal: number;
-  /** Fused score (higher is better). */
+  /** Final score (higher is better): fused, boosted and reranked. */
   score: number;
   lexicalScore: number;
   /** Cosine similarity to the query, 0 when the chunk was not a dense candidate. */
   denseScore: number;
+  /** The passage's best window of one or two sentences, when the reranker read it. */
+  window?: WindowScore;
 }
 
 export interface SearchResult {
+  query: QueryAnalysis;
   hits: SearchHit[];
-  /** The query's embedding, when the dense side computed it (reused to score answer windows). */
-  queryVector?: number[];
 }
 
 export class Retriever {
   private readonly reranker: Reranker;
   private readonly aliases: Map<string, string>;
   private documentTerms: DocumentTerms | undefined;
+  readonly passages: PassageCache;
+  readonly sentenceWeights: SentenceWeights;
 
   constructor(
     readonly index: LoadedIndex,
@@ -59,7 +68,12 @@ export class Retriever {
     reranker?: Reranker,
   ) {
     this.aliases = new Map(index.manifest.documents.map((d) => [d.id, (d.aliases ?? []).join(" ")]));
-    this.reranker = reranker ?? new ProximityReranker((t) => index.lexical.idf(t), params.rerankWeight);
+    this.sentenceWeights = params.sentence ?? DEFAULT_SENTENCE_WEIGHTS;
+    this.passages = new PassageCache((ord) => {
+      const c = index.chunks[ord]!;
+      return { text: c.text, section: c.section, heading: this.heading(c) };
+    });
+    this.reranker = reranker ?? new AnswerReranker(this.passages, params.rerankWeight, this.sentenceWeights);
   }
 
   /** Which terms each document uses and which documents a question names (built on first use). */
@@ -67,18 +81,24 @@ export class Retriever {
     return (this.documentTerms ??= new DocumentTerms(this.index));
   }
 
-  /** Embeds passages or sentence windows with the index's embedder (worker threads for the bundled one). */
-  embedTexts(texts: string[]): Promise<number[][]> {
-    return this.embedder.embedDocuments(texts);
-  }
-
   /** The words a chunk is known by beyond its text: document title, aliases, section. */
   heading(chunk: Chunk): string {
     return `${chunk.title} ${this.aliases.get(chunk.docId) ?? ""} ${chunk.section ?? ""}`;
   }
 
-  async search(query: string, opts: SearchOptions): Promise<SearchResult> {
+  passage(ordinal: number): CachedPassage {
+    return this.passages.get(ordinal);
+  }
+
+  /** The question's analysis against this index's vocabulary and document names. */
+  analyze(question: string): QueryAnalysis {
+    const { lexical } = this.index;
+    return analyzeQuery(question, { idf: (t) => lexical.idf(t), has: (t) => lexical.has(t), named: (text) => this.documents.named(text) });
+  }
+
+  async search(query: string | QueryAnalysis, opts: SearchOptions): Promise<SearchResult> {
     const { index, params } = this;
+    const q = typeof query === "string" ? this.analyze(query) : query;
     const docFilter = opts.docs?.length ? new Set(opts.docs) : undefined;
     const allow = docFilter ? (ord: number) => docFilter.has(index.chunks[ord]!.docId) : undefined;
     const n = Math.max(params.candidates, opts.k * 4);
@@ -90,16 +110,13 @@ export class Retriever {
       fused.set(ord, entry);
       return entry;
     };
-
     if (params.lexicalWeight > 0) {
-      index.lexical.search(query, n, allow).forEach((hit, rank) => {
+      index.lexical.searchTerms(q.terms.map((t) => t.term), n, allow).forEach((hit, rank) => {
         add(hit.ordinal, rank, params.lexicalWeight).lexical = hit.score;
       });
     }
-    let queryVector: number[] | undefined;
     if (params.denseWeight > 0 && index.chunks.length > 0) {
-      queryVector = await this.embedder.embedQuery(query);
-      const vector = queryVector;
+      const vector = await this.embedder.embedQuery(q.text);
       const { neighbors, distances } = index.hnsw.searchKnn(vector, Math.min(n, index.chunks.length), allow);
       neighbors.forEach((ord, rank) => {
         add(ord, rank, params.denseWeight).dense = 1 - distances[rank]!;
@@ -107,15 +124,18 @@ export class Retriever {
     }
 
     // A question that names a document ("in GPT-3", "the RLHF blog post") prefers its passages.
-    const named = new Set(this.documents.named(query).map((d) => d.docId));
+    const named = new Set(q.named.map((d) => d.docId));
     const boost = params.namedDocBoost / (params.rrfK + 1);
-    const ranked = [...fused]
-      .map(([ordinal, s]) => ({ chunk: index.chunks[ordinal]!, ordinal, score: s.score + (named.has(index.chunks[ordinal]!.docId) ? boost : 0), lexicalScore: s.lexical, denseScore: s.dense }))
+    const ranked: SearchHit[] = [...fused]
+      .map(([ordinal, s]) => {
+        const chunk = index.chunks[ordinal]!;
+        return { chunk, ordinal, score: s.score + (named.has(chunk.docId) ? boost : 0), lexicalScore: s.lexical, denseScore: s.dense };
+      })
       .sort((a, b) => b.score - a.score || a.ordinal - b.ordinal);
     const depth = Math.max(params.rerankDepth, opts.k);
-    const reranked = [...(await this.reranker.rerank(query, ranked.slice(0, depth))), ...ranked.slice(depth)];
-    const hits = collapseNearDuplicates(reranked).slice(0, opts.k);
-    return { hits, queryVector };
+    const head = params.rerankWeight > 0 ? this.reranker.rerank(q, ranked.slice(0, depth)) : ranked.slice(0, depth);
+    const hits = collapseNearDuplicates([...head, ...ranked.slice(depth)]).slice(0, opts.k);
+    return { query: q, hits };
   }
 }
 

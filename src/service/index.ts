@@ -12,6 +12,7 @@ import { ingestWithConfig } from "../ingest/run.js";
 import type { IndexedDocument } from "../index/types.js";
 import type { Retriever } from "../retrieval/retriever.js";
 import { AppError } from "../errors.js";
+import { DEFAULT_SENTENCE_WEIGHTS, type SentenceWeights } from "../retrieval/sentence-score.js";
 import { LiveIndex } from "./live-index.js";
 import { Reindexer } from "./reindex.js";
 
@@ -28,7 +29,13 @@ export interface SearchResultItem {
 export interface ServiceOptions {
   /** Replaces the configured LLM (tests). */
   llm?: ChatModel | null;
+  /** An embedder shared with other services (evaluation sweeps); its owner closes it, not this service. */
   embedder?: Embedder;
+}
+
+function sentenceWeights(config: Config): SentenceWeights {
+  const r = config.reader;
+  return { ...DEFAULT_SENTENCE_WEIGHTS, context: r.contextWeight, candidate: r.candidateWeight, length: r.lengthCost };
 }
 
 export class QaService {
@@ -37,13 +44,16 @@ export class QaService {
   readonly reindexer: Reindexer;
   readonly llm: ChatModel | undefined;
   private readonly embedder: Embedder;
+  /** Whether this service created its embedder (and so closes it); a given one belongs to the caller. */
+  private readonly ownsEmbedder: boolean;
 
   constructor(
     readonly config: Config,
     opts: ServiceOptions = {},
   ) {
     this.embedder = opts.embedder ?? createEmbedder(config);
-    this.live = new LiveIndex(config.indexDir, this.embedder, { ...config.retrieval });
+    this.ownsEmbedder = opts.embedder === undefined;
+    this.live = new LiveIndex(config.indexDir, this.embedder, { ...config.retrieval, sentence: sentenceWeights(config) });
     this.prompts = new PromptLibrary(config.promptsDir);
     this.llm = opts.llm === null ? undefined : (opts.llm ?? (config.llm.provider === "extractive" ? undefined : new OpenAiChatModel(config.llm)));
     this.reindexer = new Reindexer(
@@ -61,7 +71,7 @@ export class QaService {
   async close(): Promise<void> {
     this.live.unwatch();
     await this.reindexer.idle();
-    await this.embedder.close();
+    if (this.ownsEmbedder) await this.embedder.close();
   }
 
   private retriever(): Retriever {
@@ -112,8 +122,7 @@ export class QaService {
             promptVersion: this.config.prompt.version,
             tokenBudget: this.config.prompt.tokenBudget,
             abstainThreshold: this.config.retrieval.abstainThreshold,
-            semanticCandidates: this.config.extractive.semanticCandidates,
-            semanticWeight: this.config.extractive.semanticWeight,
+            readerPrior: this.config.reader.prior,
             prices: this.config.prices,
           },
         },

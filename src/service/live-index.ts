@@ -43,7 +43,9 @@ export class LiveIndex {
       if (manifest && manifest.generation === this.retriever?.index.manifest.generation) return false;
       try {
         const index = await loadIndex(this.dir, { embedder: this.embedder, ef: this.params.ef });
-        this.retriever = new Retriever(index, this.embedder, this.params);
+        // A corpus-fitted embedder (LSA) embeds queries in the space stored with this index.
+        const embedder = index.embedderModel && this.embedder.withModel ? this.embedder.withModel(index.embedderModel) : this.embedder;
+        this.retriever = new Retriever(index, embedder, this.params);
         this.loadedAt = new Date().toISOString();
         this.onSwap(index.manifest.generation);
         return true;

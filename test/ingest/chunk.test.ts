@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { chunkDocument, indexedText, splitSentences } from "../../src/ingest/chunk.js";
+import { chunkDocument, indexedText } from "../../src/ingest/chunk.js";
+import { splitSentences } from "../../src/text/sentences.js";
 import type { LoadedDocument, Segment } from "../../src/ingest/types.js";
 
 const meta = { docId: "doc", title: "A Test Paper" };

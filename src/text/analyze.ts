@@ -44,12 +44,25 @@ export function words(text: string, compounds = true): string[] {
   return out;
 }
 
+/** Porter stems by word: the vocabulary is small and the stemmer is the costly step of analysis. */
+const stems = new Map<string, string>();
+const STEM_CACHE_LIMIT = 500_000;
+
+function stem(word: string): string {
+  let s = stems.get(word);
+  if (s === undefined) {
+    if (stems.size >= STEM_CACHE_LIMIT) stems.clear();
+    stems.set(word, (s = stemmer(word)));
+  }
+  return s;
+}
+
 /** Index terms: words minus stop words, stemmed. */
 export function terms(text: string, compounds = true): string[] {
   const out: string[] = [];
   for (const w of words(text, compounds)) {
     if (STOP.has(w)) continue;
-    out.push(/^\p{N}/u.test(w) ? w : stemmer(w));
+    out.push(/^\p{N}/u.test(w) ? w : stem(w));
   }
   return out;
 }
