@@ -127,7 +127,7 @@ async function fetchOne(doc: CorpusDocument, opts: FetchOptions, lock: EditionsL
 
   // 1. A verified file of either edition is kept. A file with the wrong bytes is stale or corrupt:
   //    it is replaced, or, if that is impossible, deleted anyway so nothing downstream indexes it.
-  const stale: Array<{ file: string; message: string }> = [];
+  const stale: Array<{ file: string; message: string; advice: string }> = [];
   for (const [name, edition] of editionsOf(doc, order)) {
     const bytes = await fileSize(targetOf(edition));
     if (bytes === undefined) continue;
@@ -138,7 +138,7 @@ async function fetchOne(doc: CorpusDocument, opts: FetchOptions, lock: EditionsL
       lock.present[doc.id] = { edition: name, file: edition.file };
       return { id: doc.id, file: edition.file, edition: name, status: "present", bytes, sha256, checksum: expected?.check ?? "first-use" };
     }
-    stale.push({ file: targetOf(edition), message: mismatch(edition.file, expected, sha256) });
+    stale.push({ file: targetOf(edition), message: mismatch(edition.file, expected, sha256), advice: advice(edition.file, expected) });
   }
 
   // 2. The mirror edition from the mirror, else 3. the original edition from its URL.
@@ -195,9 +195,11 @@ async function fetchOne(doc: CorpusDocument, opts: FetchOptions, lock: EditionsL
       sha256: got.written.sha256,
     };
   }
-  const wanted = (opts.mirrorDir ? mirror : original) ?? mirror ?? original!;
+  // The file the document would have had: the edition this fetch was after.
+  const wanted = opts.mirrorDir ? (mirror ?? original)! : (original ?? mirror)!;
   if (stale.length) {
-    return { id: doc.id, file: wanted.file, status: "checksum-mismatch", reason: `${stale.map((s) => s.message).join("; ")} (deleted); could not replace it: ${tried.join("; ")}` };
+    const reason = `${stale.map((s) => s.message).join("; ")} (deleted); could not replace it: ${tried.join("; ")}${stale[0]!.advice}`;
+    return { id: doc.id, file: wanted.file, status: "checksum-mismatch", reason };
   }
   return { id: doc.id, file: wanted.file, status: "missing", reason: tried.join("; ") };
 }

@@ -197,6 +197,20 @@ describe("fetchCorpus", () => {
     expect(await readFile(path.join(corpusDir, "a.md"), "utf8")).toBe("first bytes");
   });
 
+  it("deletes a file that differs from its recorded checksum when it cannot be fetched again, and says what to do", async () => {
+    const documents = [single("a", null)];
+    await fetchCorpus({ documents, corpusDir, fetchImpl: serving("first bytes") });
+    await writeFile(path.join(corpusDir, "a.md"), "edited by hand");
+
+    const report = await fetchCorpus({ documents, corpusDir, fetchImpl: offline() });
+
+    expect(report.results[0]?.status).toBe("checksum-mismatch");
+    expect(report.results[0]?.reason).toContain(`expected ${sha("first bytes")} (recorded on first fetch`);
+    expect(report.results[0]?.reason).toContain(`got ${sha("edited by hand")}`);
+    expect(report.results[0]?.reason).toContain(`remove "a.md" from ${LOCK_FILE}`);
+    expect(await documentsIn(corpusDir)).toEqual([]);
+  });
+
   it("counts a verified file of either edition as present: no copy, no download", async () => {
     const documents = [twoEditions("a", "alpha text")];
     await fetchCorpus({ documents, corpusDir, fetchImpl: serving("<p>the page</p>", { headers: { "content-type": "text/html" } }) });
