@@ -43,8 +43,9 @@ export async function resolveEntries(documents: CorpusDocument[], corpusDir: str
   const entries: CorpusEntry[] = [];
   for (const doc of documents) {
     const recorded = lock.present[doc.id];
+    const inLock = recorded && doc.editions[recorded.edition];
+    const named: Array<[EditionName, Edition]> = inLock && inLock.file === recorded.file ? [[recorded.edition, inLock]] : [];
     const all = editionsOf(doc);
-    const named = all.filter(([name, e]) => name === recorded?.edition && e.file === recorded.file);
     let chosen: [EditionName, Edition] = all[0]!;
     for (const candidate of [...named, ...all]) {
       if (await isFile(path.join(corpusDir, candidate[1].file))) {
