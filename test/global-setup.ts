@@ -24,8 +24,10 @@ export default async function setup(project: TestProject): Promise<void> {
   const corpusDir = path.join(PROJECT_ROOT, ".cache/test-corpus");
   const indexDir = path.join(PROJECT_ROOT, ".cache/test-index");
   const manifest = path.join(PROJECT_ROOT, "corpus/manifest.json");
-  const entries = await loadCorpusManifest(manifest);
-  await fetchCorpus({ entries, corpusDir, mirrorDir: MIRROR, fetchImpl: () => Promise.reject(new Error("offline test run")) });
+  const documents = await loadCorpusManifest(manifest);
+  const fetched = await fetchCorpus({ documents, corpusDir, mirrorDir: MIRROR, fetchImpl: () => Promise.reject(new Error("offline test run")) });
+  const failed = fetched.results.filter((r) => r.status === "missing" || r.status === "checksum-mismatch");
+  if (failed.length) throw new Error(`the corpus mirror ${MIRROR} lacks documents: ${failed.map((r) => `${r.id} (${r.reason})`).join("; ")}`);
   const config = loadConfig({ CORPUS_DIR: corpusDir, INDEX_DIR: indexDir, CORPUS_MANIFEST: manifest, LLM_PROVIDER: "extractive" });
   const t0 = performance.now();
   process.stderr.write(`global setup: indexing the real corpus into ${indexDir} (first run ~1-3 min)\n`);

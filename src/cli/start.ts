@@ -1,26 +1,37 @@
 /**
  * npm start: everything a fresh clone needs, then serve.
- *   1. documents missing from CORPUS_DIR are fetched (from CORPUS_MIRROR when set, else their URLs);
+ *   1. documents missing from CORPUS_DIR are fetched: their mirror editions from CORPUS_MIRROR when
+ *      it is set, else their original editions from their URLs (see src/corpus/fetch.ts);
  *   2. an index is built when INDEX_DIR has none (an existing one is updated only by `npm run ingest`
  *      or the admin API, so a restart is fast);
  *   3. the server starts.
  * A document that cannot be fetched is reported and skipped; the service starts on what it has.
  */
-import { ConfigError, loadConfig } from "../config/index.js";
-import { loadCorpusEntries } from "../corpus/catalog.js";
-import { fetchCorpus } from "../corpus/fetch.js";
+import { ConfigError, loadConfig, type Config } from "../config/index.js";
+import { loadCorpusDocuments } from "../corpus/catalog.js";
+import { fetchCorpus, type FetchReport } from "../corpus/fetch.js";
+import { LockError } from "../corpus/lock.js";
+import { ManifestError } from "../corpus/manifest.js";
 import { readManifest } from "../index/store.js";
 import { ingestWithConfig } from "../ingest/run.js";
 import { handleSignals, startServer } from "../server/index.js";
+import { firstUseNote, formatResult } from "./fetch.js";
 import { isMain } from "./is-main.js";
 import { ingestReporter } from "./progress.js";
 
+/** Step 1: fetches what is missing and reports, on stderr, every document that was not already present. */
+export async function fetchMissingDocuments(config: Config, fetchImpl?: typeof fetch): Promise<FetchReport> {
+  const documents = await loadCorpusDocuments(config);
+  const report = await fetchCorpus({ documents, corpusDir: config.corpusDir, mirrorDir: config.corpusMirror, fetchImpl });
+  for (const r of report.results) if (r.status !== "present" || r.checksum === "first-use") console.error(`corpus: ${formatResult(r)}`);
+  const note = firstUseNote(report);
+  if (note) console.error(`corpus: ${note}`);
+  return report;
+}
+
 export async function start(): Promise<void> {
   const config = loadConfig();
-  const entries = await loadCorpusEntries(config);
-  const report = await fetchCorpus({ entries, corpusDir: config.corpusDir, mirrorDir: config.corpusMirror });
-  for (const r of report.results)
-    if (r.status !== "present") console.error(`corpus: ${r.id} ${r.status}${r.reason ? `: ${r.reason}` : ""}`);
+  await fetchMissingDocuments(config);
   if (!(await readManifest(config.indexDir).catch(() => null))) {
     console.error(`no index in ${config.indexDir}: building it (first start only)`);
     const r = await ingestWithConfig(config, { onEvent: ingestReporter() });
@@ -31,7 +42,8 @@ export async function start(): Promise<void> {
 
 if (isMain(import.meta.url)) {
   start().catch((err) => {
-    console.error(err instanceof ConfigError ? err.message : `failed to start: ${(err as Error).message}`);
+    const known = err instanceof ConfigError || err instanceof ManifestError || err instanceof LockError;
+    console.error(known ? err.message : `failed to start: ${(err as Error).message}`);
     process.exit(1);
   });
 }

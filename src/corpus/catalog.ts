@@ -1,20 +1,63 @@
 /**
  * The documents to index: the project's manifest (corpus/manifest.json) plus documents added through
  * the admin API, which are recorded in `uploads.json` inside the corpus folder (never in the repo).
+ *
+ * A manifest document is indexed from the edition that is in the corpus folder: the one
+ * editions.lock.json names (written by corpus:fetch), else the first edition whose file is there
+ * (a folder filled by hand or by an older version), else its mirror edition (reported missing).
  */
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { readFile, rename, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Config } from "../config/index.js";
-import { loadCorpusManifest, type CorpusEntry } from "./manifest.js";
+import { emptyLock, LockError, readLock } from "./lock.js";
+import { editionsOf, loadCorpusManifest, type CorpusDocument, type CorpusEntry, type Edition, type EditionName } from "./manifest.js";
 
 export const UPLOADS_FILE = "uploads.json";
 
-export async function loadCorpusEntries(config: Pick<Config, "corpusManifest" | "corpusDir">): Promise<CorpusEntry[]> {
-  const base = await loadCorpusManifest(config.corpusManifest);
-  const uploads = await loadUploads(config.corpusDir);
-  const removed = new Set(uploads.removed);
+type CatalogConfig = Pick<Config, "corpusManifest" | "corpusDir">;
+
+/** The manifest's documents, less those removed through the admin API: what corpus fetching gets. */
+export async function loadCorpusDocuments(config: CatalogConfig): Promise<CorpusDocument[]> {
+  const documents = await loadCorpusManifest(config.corpusManifest);
+  const removed = new Set((await loadUploads(config.corpusDir)).removed);
+  return documents.filter((d) => !removed.has(d.id));
+}
+
+/** Every document to index, each as the one file that represents it in the corpus folder. */
+export async function loadCorpusEntries(config: CatalogConfig): Promise<CorpusEntry[]> {
+  const base = await resolveEntries(await loadCorpusDocuments(config), config.corpusDir);
   const ids = new Set(base.map((e) => e.id));
-  return [...base.filter((e) => !removed.has(e.id)), ...uploads.documents.filter((e) => !ids.has(e.id))];
+  const uploads = await loadUploads(config.corpusDir);
+  return [...base, ...uploads.documents.filter((e) => !ids.has(e.id))];
+}
+
+/**
+ * Each document as its present edition (see the module comment). The lock only says which edition
+ * is present; an unreadable lock is reported by corpus:fetch, and here the files alone decide.
+ */
+export async function resolveEntries(documents: CorpusDocument[], corpusDir: string): Promise<CorpusEntry[]> {
+  const lock = await readLock(corpusDir).catch((err: unknown) => {
+    if (err instanceof LockError) return emptyLock();
+    throw err;
+  });
+  const entries: CorpusEntry[] = [];
+  for (const doc of documents) {
+    const recorded = lock.present[doc.id];
+    const inLock = recorded && doc.editions[recorded.edition];
+    const named: Array<[EditionName, Edition]> = inLock && inLock.file === recorded.file ? [[recorded.edition, inLock]] : [];
+    const all = editionsOf(doc);
+    let chosen: [EditionName, Edition] = all[0]!;
+    for (const candidate of [...named, ...all]) {
+      if (await isFile(path.join(corpusDir, candidate[1].file))) {
+        chosen = candidate;
+        break;
+      }
+    }
+    const [edition, e] = chosen;
+    const { editions: _editions, ...meta } = doc;
+    entries.push({ ...meta, file: e.file, mediaType: e.mediaType, sha256: e.sha256 ?? lock.firstUse[e.file]?.sha256 ?? null, edition });
+  }
+  return entries;
 }
 
 export interface Uploads {
@@ -37,4 +80,12 @@ export async function saveUploads(corpusDir: string, uploads: Uploads): Promise<
   const tmp = `${file}.${process.pid}.tmp`;
   await writeFile(tmp, JSON.stringify(uploads, null, 2));
   await rename(tmp, file);
+}
+
+async function isFile(file: string): Promise<boolean> {
+  try {
+    return (await stat(file)).isFile();
+  } catch {
+    return false;
+  }
 }

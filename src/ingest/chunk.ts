@@ -25,7 +25,7 @@ export type ChunkDraft = Omit<Chunk, "hash">;
  * they change what is indexed: an index built by another version is re-chunked and re-indexed on the
  * next ingest instead of reused (unchanged chunk texts keep their vectors).
  */
-export const CHUNKER_VERSION = 2;
+export const CHUNKER_VERSION = 3;
 
 /**
  * The text that is embedded and indexed for a chunk: optionally prefixed with "title (aliases) — section".

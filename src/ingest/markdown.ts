@@ -4,7 +4,8 @@
  * `![](_page_N_Figure_M.jpeg)` figures, `<span id="page-…"></span>` anchors, `<sup>`) and web clips
  * (links, images, setext headings, leaked CSS before HTML tables, `* * *` separators, emphasis).
  */
-import { decodeEntities, htmlToText } from "./html.js";
+import { decodeHTMLStrict as decodeEntities } from "entities";
+import { htmlToText } from "./html.js";
 import type { LoadedDocument, Segment } from "./types.js";
 
 /** Leaked stylesheet rules at the start of a line: `table { border-collapse: collapse; } th, td { … }`. */

@@ -4,31 +4,34 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
 import { main } from "../../src/cli/fetch.js";
-import { exitCodeFor, fetchCorpus, type FetchResult } from "../../src/corpus/fetch.js";
-import { loadCorpusManifest, sha256File, type CorpusEntry } from "../../src/corpus/manifest.js";
+import { resolveEntries } from "../../src/corpus/catalog.js";
+import { exitCodeFor, fetchCorpus, formatProblem, type FetchResult } from "../../src/corpus/fetch.js";
+import { LOCK_FILE, LockError, readLock } from "../../src/corpus/lock.js";
+import { loadCorpusManifest, sha256File, type CorpusDocument, type Edition } from "../../src/corpus/manifest.js";
 
 const projectRoot = fileURLToPath(new URL("../..", import.meta.url));
-const sha = (text: string) => createHash("sha256").update(text).digest("hex");
+const sha = (text: string | Buffer) => createHash("sha256").update(text).digest("hex");
 
-function entry(id: string, content: string | null, overrides: Partial<CorpusEntry> = {}): CorpusEntry {
-  return {
-    id,
-    title: `Title of ${id}`,
-    authors: ["A. Author"],
-    year: 2020,
-    kind: "paper",
-    url: `https://example.test/${id}.md`,
-    file: `${id}.md`,
-    mediaType: "text/markdown",
-    sha256: content === null ? null : sha(content),
-    ...overrides,
-  };
+/** A markdown edition; `content` null = no pinned checksum. */
+const md = (file: string, content: string | null): Edition => ({ file, mediaType: "text/markdown", sha256: content === null ? null : sha(content) });
+const at = (e: Edition, url = `https://example.test/${e.file}`) => ({ ...e, url });
+
+function doc(id: string, editions: CorpusDocument["editions"]): CorpusDocument {
+  return { id, title: `Title of ${id}`, authors: ["A. Author"], year: 2020, kind: "paper", url: `https://example.test/${id}`, editions };
 }
+/** One file that is both the mirror's and the URL's (an untouched original in the mirror). */
+const single = (id: string, content: string | null) => doc(id, { mirror: md(`${id}.md`, content), original: at(md(`${id}.md`, content)) });
+/** A mirror edition (`<id>.md`) and a different original edition (`<id>.html`) with no known checksum. */
+const twoEditions = (id: string, mirrorContent: string) =>
+  doc(id, { mirror: md(`${id}.md`, mirrorContent), original: { url: `https://example.test/${id}.html`, file: `${id}.html`, mediaType: "text/html", sha256: null } });
 
 const offline = () => vi.fn<typeof fetch>(async () => Promise.reject(Object.assign(new TypeError("fetch failed"), { cause: { code: "ENOTFOUND" } })));
+const serving = (body: string, init?: ResponseInit) => vi.fn<typeof fetch>(async () => new Response(body, init));
 const byId = (results: FetchResult[], id: string) => results.find((r) => r.id === id)!;
+/** The corpus folder's entries, without the lock file. */
+const documentsIn = async (dir: string) => (await readdir(dir)).filter((f) => f !== LOCK_FILE).sort();
 
 let tmp: string;
 let mirrorDir: string;
@@ -47,40 +50,46 @@ afterEach(async () => {
 });
 
 describe("fetchCorpus", () => {
-  it("copies from the mirror and verifies the checksum", async () => {
+  it("copies the mirror edition from the mirror and verifies its pinned checksum", async () => {
     await writeFile(path.join(mirrorDir, "a.md"), "alpha text");
     const fetchImpl = offline();
-    const report = await fetchCorpus({ entries: [entry("a", "alpha text")], corpusDir, mirrorDir, fetchImpl });
+    const report = await fetchCorpus({ documents: [twoEditions("a", "alpha text")], corpusDir, mirrorDir, fetchImpl });
 
-    expect(report.results).toEqual([{ id: "a", file: "a.md", status: "copied", bytes: 10, sha256: sha("alpha text") }]);
+    expect(report.results).toEqual([{ id: "a", file: "a.md", edition: "mirror", status: "copied", bytes: 10, sha256: sha("alpha text"), checksum: "pinned" }]);
     expect(report.ok).toBe(true);
     expect(exitCodeFor(report)).toBe(0);
     expect(await readFile(path.join(corpusDir, "a.md"), "utf8")).toBe("alpha text");
-    expect(await readdir(corpusDir)).toEqual(["a.md"]); // no temp files left
+    expect(await readdir(corpusDir)).toEqual(["a.md", LOCK_FILE]); // no temp files left
+    expect((await readLock(corpusDir)).present).toEqual({ a: { edition: "mirror", file: "a.md" } });
     expect(fetchImpl).not.toHaveBeenCalled();
   });
 
-  it("is idempotent: a second run leaves verified files alone", async () => {
+  it("is idempotent: a second run leaves verified files and the lock alone", async () => {
     await writeFile(path.join(mirrorDir, "a.md"), "alpha text");
     await writeFile(path.join(mirrorDir, "b.md"), "beta text");
-    const entries = [entry("a", "alpha text"), entry("b", null)];
-    await fetchCorpus({ entries, corpusDir, mirrorDir, fetchImpl: offline() });
+    const documents = [single("a", "alpha text"), single("b", null)];
+    await fetchCorpus({ documents, corpusDir, mirrorDir, fetchImpl: offline() });
     const before = await stat(path.join(corpusDir, "a.md"));
+    const lockBefore = await stat(path.join(corpusDir, LOCK_FILE));
 
     const fetchImpl = offline();
-    const report = await fetchCorpus({ entries, corpusDir, mirrorDir, fetchImpl });
+    const report = await fetchCorpus({ documents, corpusDir, mirrorDir, fetchImpl });
 
-    expect(report.results.map((r) => r.status)).toEqual(["present", "present"]);
+    expect(report.results.map((r) => [r.status, r.checksum])).toEqual([
+      ["present", "pinned"],
+      ["present", "recorded"],
+    ]);
     const after = await stat(path.join(corpusDir, "a.md"));
     expect(after.mtimeMs).toBe(before.mtimeMs);
     expect(after.ino).toBe(before.ino);
+    expect((await stat(path.join(corpusDir, LOCK_FILE))).mtimeMs).toBe(lockBefore.mtimeMs);
     expect(fetchImpl).not.toHaveBeenCalled();
     expect(exitCodeFor(report)).toBe(0);
   });
 
   it("rejects a checksum mismatch, names file and both hashes, and keeps nothing", async () => {
     await writeFile(path.join(mirrorDir, "a.md"), "tampered");
-    const report = await fetchCorpus({ entries: [entry("a", "original")], corpusDir, mirrorDir, fetchImpl: offline() });
+    const report = await fetchCorpus({ documents: [single("a", "original")], corpusDir, mirrorDir, fetchImpl: offline() });
 
     const [r] = report.results;
     expect(r?.status).toBe("checksum-mismatch");
@@ -96,7 +105,7 @@ describe("fetchCorpus", () => {
     await mkdir(corpusDir);
     await writeFile(path.join(corpusDir, "a.md"), "corrupt");
     await writeFile(path.join(mirrorDir, "a.md"), "alpha text");
-    const report = await fetchCorpus({ entries: [entry("a", "alpha text")], corpusDir, mirrorDir, fetchImpl: offline() });
+    const report = await fetchCorpus({ documents: [single("a", "alpha text")], corpusDir, mirrorDir, fetchImpl: offline() });
 
     expect(report.results[0]?.status).toBe("copied");
     expect(await readFile(path.join(corpusDir, "a.md"), "utf8")).toBe("alpha text");
@@ -105,60 +114,129 @@ describe("fetchCorpus", () => {
   it("deletes a corrupt corpus file it cannot replace and reports a mismatch", async () => {
     await mkdir(corpusDir);
     await writeFile(path.join(corpusDir, "a.md"), "corrupt");
-    const report = await fetchCorpus({ entries: [entry("a", "alpha text")], corpusDir, mirrorDir, fetchImpl: offline() });
+    const report = await fetchCorpus({ documents: [single("a", "alpha text")], corpusDir, mirrorDir, fetchImpl: offline() });
 
     expect(report.results[0]?.status).toBe("checksum-mismatch");
     expect(report.results[0]?.reason).toContain(sha("corrupt"));
     expect(existsSync(path.join(corpusDir, "a.md"))).toBe(false);
+    expect(exitCodeFor(report)).toBe(3);
   });
 
   it("reports a document it cannot get as missing and carries on with the others", async () => {
     await writeFile(path.join(mirrorDir, "a.md"), "alpha text");
     await writeFile(path.join(mirrorDir, "c.md"), "gamma text");
     const fetchImpl = offline();
-    const entries = [entry("a", "alpha text"), entry("b", "beta text"), entry("c", "gamma text")];
-    const report = await fetchCorpus({ entries, corpusDir, mirrorDir, fetchImpl });
+    const documents = [single("a", "alpha text"), single("b", "beta text"), single("c", "gamma text")];
+    const report = await fetchCorpus({ documents, corpusDir, mirrorDir, fetchImpl });
 
     expect(report.results.map((r) => r.status)).toEqual(["copied", "missing", "copied"]);
     const b = byId(report.results, "b");
+    expect(b.file).toBe("b.md");
     expect(b.reason).toContain(`not in mirror ${mirrorDir}`);
     expect(b.reason).toContain("https://example.test/b.md");
     expect(b.reason).toContain("fetch failed (ENOTFOUND)");
     expect(fetchImpl).toHaveBeenCalledTimes(1);
-    expect((await readdir(corpusDir)).sort()).toEqual(["a.md", "c.md"]);
+    expect(await documentsIn(corpusDir)).toEqual(["a.md", "c.md"]);
     expect(exitCodeFor(report)).toBe(0);
     expect(exitCodeFor(report, true)).toBe(2);
   });
 
   it("gives a checksum mismatch precedence over a missing document in the exit code", async () => {
     await writeFile(path.join(mirrorDir, "a.md"), "tampered");
-    const entries = [entry("a", "original"), entry("b", "beta text")];
-    const report = await fetchCorpus({ entries, corpusDir, mirrorDir, fetchImpl: offline() });
+    const documents = [single("a", "original"), single("b", "beta text")];
+    const report = await fetchCorpus({ documents, corpusDir, mirrorDir, fetchImpl: offline() });
 
     expect(report.results.map((r) => r.status)).toEqual(["checksum-mismatch", "missing"]);
     expect(exitCodeFor(report)).toBe(3);
   });
 
-  it("downloads from the URL when the document is not in the mirror", async () => {
-    const fetchImpl = vi.fn<typeof fetch>(async () => new Response("downloaded body"));
-    const report = await fetchCorpus({ entries: [entry("a", "downloaded body")], corpusDir, mirrorDir, fetchImpl });
+  it("downloads the original edition when the mirror lacks the mirror edition", async () => {
+    const fetchImpl = serving("<html><body><p>downloaded page</p></body></html>", { headers: { "content-type": "text/html; charset=utf-8" } });
+    const report = await fetchCorpus({ documents: [twoEditions("a", "alpha text")], corpusDir, mirrorDir, fetchImpl });
 
-    expect(report.results[0]).toMatchObject({ status: "downloaded", bytes: 15, sha256: sha("downloaded body") });
-    expect(fetchImpl).toHaveBeenCalledWith("https://example.test/a.md", expect.objectContaining({ redirect: "follow" }));
-    expect(await readFile(path.join(corpusDir, "a.md"), "utf8")).toBe("downloaded body");
-    expect(await readdir(corpusDir)).toEqual(["a.md"]);
+    expect(report.results[0]).toMatchObject({ status: "downloaded", edition: "original", file: "a.html", checksum: "first-use" });
+    expect(fetchImpl).toHaveBeenCalledWith("https://example.test/a.html", expect.objectContaining({ redirect: "follow" }));
+    expect(await documentsIn(corpusDir)).toEqual(["a.html"]);
   });
 
-  it("downloads without any mirror, accepting any bytes when the manifest has no checksum", async () => {
-    const fetchImpl = vi.fn<typeof fetch>(async () => new Response("whatever"));
-    const report = await fetchCorpus({ entries: [entry("a", null)], corpusDir, fetchImpl });
+  it("without a mirror, records the checksum of an edition that has none on first fetch", async () => {
+    const report = await fetchCorpus({ documents: [single("a", null)], corpusDir, fetchImpl: serving("whatever") });
 
-    expect(report.results[0]).toMatchObject({ status: "downloaded", sha256: sha("whatever") });
+    expect(report.results[0]).toMatchObject({ status: "downloaded", edition: "original", sha256: sha("whatever"), checksum: "first-use" });
+    const lock = await readLock(corpusDir);
+    expect(lock.firstUse["a.md"]).toMatchObject({ sha256: sha("whatever"), source: "https://example.test/a.md" });
+    expect(Date.parse(lock.firstUse["a.md"]!.recordedAt)).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it("refuses bytes that differ from the checksum recorded on first fetch, and says how to accept them", async () => {
+    const documents = [single("a", null)];
+    await fetchCorpus({ documents, corpusDir, fetchImpl: serving("first bytes") });
+    await rm(path.join(corpusDir, "a.md"));
+
+    const report = await fetchCorpus({ documents, corpusDir, fetchImpl: serving("changed bytes") });
+
+    const r = report.results[0]!;
+    expect(r.status).toBe("checksum-mismatch");
+    expect(r.reason).toContain(`expected ${sha("first bytes")} (recorded on first fetch from https://example.test/a.md`);
+    expect(r.reason).toContain(`got ${sha("changed bytes")}`);
+    expect(r.reason).toContain(`remove "a.md" from ${LOCK_FILE}`);
+    expect(exitCodeFor(report)).toBe(3);
+    expect(await documentsIn(corpusDir)).toEqual([]);
+    expect((await readLock(corpusDir)).firstUse["a.md"]?.sha256).toBe(sha("first bytes")); // the record stands
+    expect((await readLock(corpusDir)).present).toEqual({});
+  });
+
+  it("replaces a file that differs from its recorded checksum when the source still has the recorded bytes", async () => {
+    const documents = [single("a", null)];
+    await fetchCorpus({ documents, corpusDir, fetchImpl: serving("first bytes") });
+    await writeFile(path.join(corpusDir, "a.md"), "corrupted on disk");
+
+    const report = await fetchCorpus({ documents, corpusDir, fetchImpl: serving("first bytes") });
+
+    expect(report.results[0]).toMatchObject({ status: "downloaded", checksum: "recorded" });
+    expect(await readFile(path.join(corpusDir, "a.md"), "utf8")).toBe("first bytes");
+  });
+
+  it("deletes a file that differs from its recorded checksum when it cannot be fetched again, and says what to do", async () => {
+    const documents = [single("a", null)];
+    await fetchCorpus({ documents, corpusDir, fetchImpl: serving("first bytes") });
+    await writeFile(path.join(corpusDir, "a.md"), "edited by hand");
+
+    const report = await fetchCorpus({ documents, corpusDir, fetchImpl: offline() });
+
+    expect(report.results[0]?.status).toBe("checksum-mismatch");
+    expect(report.results[0]?.reason).toContain(`expected ${sha("first bytes")} (recorded on first fetch`);
+    expect(report.results[0]?.reason).toContain(`got ${sha("edited by hand")}`);
+    expect(report.results[0]?.reason).toContain(`remove "a.md" from ${LOCK_FILE}`);
+    expect(await documentsIn(corpusDir)).toEqual([]);
+  });
+
+  it("counts a verified file of either edition as present: no copy, no download", async () => {
+    const documents = [twoEditions("a", "alpha text")];
+    await fetchCorpus({ documents, corpusDir, fetchImpl: serving("<p>the page</p>", { headers: { "content-type": "text/html" } }) });
+    await writeFile(path.join(mirrorDir, "a.md"), "alpha text");
+
+    const fetchImpl = offline();
+    const report = await fetchCorpus({ documents, corpusDir, mirrorDir, fetchImpl });
+
+    expect(report.results[0]).toMatchObject({ status: "present", edition: "original", file: "a.html", checksum: "recorded" });
+    expect(await documentsIn(corpusDir)).toEqual(["a.html"]);
+    expect(fetchImpl).not.toHaveBeenCalled();
+  });
+
+  it("never records an error page as a PDF's checksum", async () => {
+    const pdfDoc = doc("p", { original: { url: "https://example.test/pdf/1", file: "p.pdf", mediaType: "application/pdf", sha256: null } });
+    const fetchImpl = serving("<!DOCTYPE html><title>Just a moment...</title>", { headers: { "content-type": "text/html" } });
+    const report = await fetchCorpus({ documents: [pdfDoc], corpusDir, fetchImpl });
+
+    expect(report.results[0]?.status).toBe("missing");
+    expect(report.results[0]?.reason).toContain('the server sent text/html, not a PDF (it starts with "<!DOCTYPE html><title>Ju")');
+    expect(await readdir(corpusDir)).toEqual([]);
   });
 
   it("treats HTTP 404 as missing and keeps no file", async () => {
-    const fetchImpl = vi.fn<typeof fetch>(async () => new Response("nope", { status: 404, statusText: "Not Found" }));
-    const report = await fetchCorpus({ entries: [entry("a", null)], corpusDir, mirrorDir, fetchImpl });
+    const fetchImpl = serving("nope", { status: 404, statusText: "Not Found" });
+    const report = await fetchCorpus({ documents: [single("a", null)], corpusDir, mirrorDir, fetchImpl });
 
     expect(report.results[0]?.status).toBe("missing");
     expect(report.results[0]?.reason).toContain("HTTP 404");
@@ -172,7 +250,7 @@ describe("fetchCorpus", () => {
       (_url, init) =>
         new Promise((_resolve, reject) => init?.signal?.addEventListener("abort", () => reject(init.signal?.reason))),
     );
-    const report = await fetchCorpus({ entries: [entry("a", null)], corpusDir, fetchImpl, timeoutMs: 50 });
+    const report = await fetchCorpus({ documents: [single("a", null)], corpusDir, fetchImpl, timeoutMs: 50 });
 
     expect(report.results[0]?.status).toBe("missing");
     expect(report.results[0]?.reason).toContain("timed out after 50 ms");
@@ -182,45 +260,122 @@ describe("fetchCorpus", () => {
     await writeFile(path.join(mirrorDir, "a.md"), "alpha text");
     const events: string[] = [];
     await fetchCorpus({
-      entries: [entry("a", "alpha text"), entry("b", null)],
+      documents: [single("a", "alpha text"), single("b", null)],
       corpusDir,
       mirrorDir,
       fetchImpl: offline(),
-      onEvent: (e) => events.push(e.type === "start" ? `start ${e.entry.id}` : `${e.result.id} ${e.result.status}`),
+      onEvent: (e) => events.push(e.type === "start" ? `start ${e.document.id}` : `${e.result.id} ${e.result.status}`),
     });
     expect(events).toEqual(["start a", "a copied", "start b", "b missing"]);
+  });
+
+  it("refuses to work with an unreadable lock file, naming it", async () => {
+    await mkdir(corpusDir);
+    await writeFile(path.join(corpusDir, LOCK_FILE), "{ half a lock");
+    const err = await fetchCorpus({ documents: [single("a", null)], corpusDir, fetchImpl: offline() }).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(LockError);
+    expect((err as Error).message).toContain(path.join(corpusDir, LOCK_FILE));
+    expect((err as Error).message).toContain("delete it");
+  });
+});
+
+describe("formatProblem", () => {
+  it("accepts what looks like the edition's format and refuses what does not", () => {
+    expect(formatProblem("application/pdf", Buffer.from("%PDF-1.5\n"), "application/octet-stream")).toBeUndefined();
+    expect(formatProblem("text/html", Buffer.from("<!doctype html>"), "text/html; charset=utf-8")).toBeUndefined();
+    expect(formatProblem("text/html", Buffer.from("%PDF-1.5"), "application/pdf")).toMatch(/a PDF, not text\/html/);
+    expect(formatProblem("text/html", Buffer.from("{}"), "application/json")).toMatch(/not an HTML page/);
+    expect(formatProblem("text/markdown", Buffer.from([0x50, 0x4b, 0x00, 0x01]))).toMatch(/binary/);
+  });
+});
+
+describe("resolveEntries: which edition ingest reads", () => {
+  const documents = [twoEditions("a", "alpha text")];
+
+  it("is the edition the lock names, else the one whose file is there, else the mirror edition", async () => {
+    await mkdir(corpusDir);
+    expect((await resolveEntries(documents, corpusDir))[0]).toMatchObject({ file: "a.md", edition: "mirror", mediaType: "text/markdown" });
+
+    await writeFile(path.join(corpusDir, "a.html"), "<p>page</p>");
+    expect((await resolveEntries(documents, corpusDir))[0]).toMatchObject({ file: "a.html", edition: "original", mediaType: "text/html", sha256: null });
+
+    await writeFile(path.join(corpusDir, "a.md"), "alpha text");
+    expect((await resolveEntries(documents, corpusDir))[0]?.edition).toBe("mirror"); // both there, no lock: the mirror's
+
+    const report = await fetchCorpus({ documents, corpusDir, fetchImpl: offline() }); // no mirror: the original is preferred
+    expect(report.results[0]).toMatchObject({ status: "present", edition: "original", checksum: "first-use" });
+    const entry = (await resolveEntries(documents, corpusDir))[0]!;
+    expect(entry).toMatchObject({ file: "a.html", edition: "original", sha256: sha("<p>page</p>"), url: "https://example.test/a", title: "Title of a" });
+    expect(entry).not.toHaveProperty("editions");
   });
 });
 
 describe("the real mirror", () => {
-  it("copies and verifies all 8 mirrored documents; rlhf-summarize is missing", async () => {
+  it("copies and verifies all 9 documents' mirror editions", async () => {
     const realMirror = path.resolve(projectRoot, "../shared/corpus");
     expect(existsSync(realMirror), `the shared corpus mirror is not at ${realMirror}`).toBe(true);
-    const entries = await loadCorpusManifest(path.join(projectRoot, "corpus", "manifest.json"));
+    const documents = await loadCorpusManifest(path.join(projectRoot, "corpus", "manifest.json"));
     const fetchImpl = offline();
 
-    const report = await fetchCorpus({ entries, corpusDir, mirrorDir: realMirror, fetchImpl });
+    const report = await fetchCorpus({ documents, corpusDir, mirrorDir: realMirror, fetchImpl });
 
-    const copied = report.results.filter((r) => r.status === "copied");
-    expect(copied.map((r) => r.id).sort()).toEqual(entries.filter((e) => e.id !== "rlhf-summarize").map((e) => e.id).sort());
-    expect(copied).toHaveLength(8);
-    for (const e of entries.filter((e) => e.id !== "rlhf-summarize")) {
-      expect(await sha256File(path.join(corpusDir, e.file)), e.file).toBe(e.sha256);
-    }
-    const missing = byId(report.results, "rlhf-summarize");
-    expect(missing.status).toBe("missing");
-    expect(missing.reason).toContain(`not in mirror ${realMirror}`);
-    expect(fetchImpl).toHaveBeenCalledTimes(1);
-    expect(exitCodeFor(report)).toBe(0);
-    expect(exitCodeFor(report, true)).toBe(2);
+    expect(report.results.map((r) => [r.id, r.status, r.edition, r.checksum])).toEqual(documents.map((d) => [d.id, "copied", "mirror", "pinned"]));
+    for (const d of documents) expect(await sha256File(path.join(corpusDir, d.editions.mirror!.file)), d.id).toBe(d.editions.mirror!.sha256);
+    expect(fetchImpl).not.toHaveBeenCalled();
+    expect(exitCodeFor(report, true)).toBe(0);
+    const entries = await resolveEntries(documents, corpusDir);
+    expect(entries.map((e) => [e.id, e.edition, e.file])).toEqual(documents.map((d) => [d.id, "mirror", d.editions.mirror!.file]));
+  });
+
+  it("is what the test run's shared corpus (.cache/test-corpus, from global setup) holds: 9 documents, verified", async () => {
+    const real = inject("realCorpus");
+    const documents = await loadCorpusManifest(real.manifest);
+    const report = await fetchCorpus({ documents, corpusDir: real.corpusDir, fetchImpl: offline() });
+    expect(report.results.map((r) => r.status)).toEqual(Array(9).fill("present"));
+    expect(report.results.every((r) => r.checksum === "pinned")).toBe(true);
   });
 });
 
 describe("loadCorpusManifest", () => {
-  it("loads the project manifest", async () => {
-    const entries = await loadCorpusManifest(path.join(projectRoot, "corpus", "manifest.json"));
-    expect(entries).toHaveLength(9);
-    expect(entries.find((e) => e.id === "rlhf-summarize")?.sha256).toBeNull();
+  const SOURCES = readFile(path.resolve(projectRoot, "../shared/corpus/SOURCES.md"), "utf8");
+
+  it("loads the project manifest: 9 documents, each with a mirror and an original edition", async () => {
+    const documents = await loadCorpusManifest(path.join(projectRoot, "corpus", "manifest.json"));
+    expect(documents).toHaveLength(9);
+    const sources = await SOURCES;
+    for (const d of documents) {
+      const { mirror, original } = d.editions;
+      expect(mirror, d.id).toBeDefined();
+      expect(original, d.id).toBeDefined();
+      // the mirror's checksum is the one SOURCES.md pins for that file
+      const row = sources.split("\n").find((line) => line.startsWith("| ") && line.includes(`| ${mirror!.sha256} |`));
+      expect(row?.replace(/\*\*/g, ""), d.id).toContain(`| ${mirror!.file} |`);
+    }
+    const by = Object.fromEntries(documents.map((d) => [d.id, d.editions]));
+    // byte-identical originals share the mirror's file and checksum
+    for (const id of ["attention", "gpt1", "gpt2", "instructgpt"]) {
+      expect(by[id]!.original!.file, id).toBe(by[id]!.mirror!.file);
+      expect(by[id]!.original!.sha256, id).toBe(by[id]!.mirror!.sha256);
+    }
+    // the others: a file of their own, no known checksum
+    for (const id of ["gpt3", "rlhf-preferences", "rlhf-summarize", "blog-llm-production", "blog-rlhf"]) {
+      expect(by[id]!.original!.file, id).not.toBe(by[id]!.mirror!.file);
+      expect(by[id]!.original!.sha256, id).toBeNull();
+    }
+    expect(by.gpt3!.original).toMatchObject({ url: "https://arxiv.org/pdf/2005.14165", mediaType: "application/pdf" });
+    expect(by["rlhf-summarize"]!.original).toMatchObject({ url: "https://arxiv.org/pdf/2009.01325", mediaType: "application/pdf" });
+    expect(by["rlhf-summarize"]!.mirror?.sha256).toBe("cb179073502ff797c198290506cd92f6b7aa042229df65eb623512e354c685a1");
+    expect(by["blog-rlhf"]!.original).toMatchObject({ url: "https://huyenchip.com/2023/05/02/rlhf.html", mediaType: "text/html" });
+    expect(documents.find((d) => d.id === "gpt3")?.url).toBe("https://arxiv.org/abs/2005.14165"); // the page people cite
+  });
+
+  it("reads the older one-file form as one edition from the mirror or the URL", async () => {
+    const file = path.join(tmp, "legacy.json");
+    const legacy = { id: "a", title: "A", authors: [], year: 2020, kind: "paper", url: "https://example.test/a.pdf", file: "a.pdf", mediaType: "application/pdf", sha256: "AB".repeat(32) };
+    await writeFile(file, JSON.stringify({ documents: [legacy] }));
+    const [d] = await loadCorpusManifest(file);
+    const edition = { file: "a.pdf", mediaType: "application/pdf", sha256: "ab".repeat(32) };
+    expect(d?.editions).toEqual({ mirror: edition, original: { url: "https://example.test/a.pdf", ...edition } });
   });
 
   it("names the file on invalid JSON", async () => {
@@ -229,21 +384,29 @@ describe("loadCorpusManifest", () => {
     await expect(loadCorpusManifest(file)).rejects.toThrow(new RegExp(`${file}.*not valid JSON`));
   });
 
-  it("names the file and the field on a schema error", async () => {
+  it("names the file and each field on a schema error", async () => {
     const file = path.join(tmp, "bad.json");
-    const bad = { ...entry("a", "x"), file: "../escape.md", kind: "video" };
-    await writeFile(file, JSON.stringify({ documents: [bad] }));
+    const bad = { ...twoEditions("a", "x"), kind: "video", editions: { mirror: { ...md("../escape.md", "x"), sha: "typo" }, original: { ...md("a.html", null), url: "ftp://x" } } };
+    await writeFile(file, JSON.stringify({ documents: [bad, { ...single("b", null), editions: {} }] }));
     const err = await loadCorpusManifest(file).catch((e: Error) => e);
     expect(err).toBeInstanceOf(Error);
-    expect((err as Error).message).toContain(file);
-    expect((err as Error).message).toContain("documents.0.file");
-    expect((err as Error).message).toContain("documents.0.kind");
+    const message = (err as Error).message;
+    expect(message).toContain(file);
+    expect(message).toContain("documents.0.kind");
+    expect(message).toContain("documents.0.editions.mirror.file: must be a plain file name");
+    expect(message).toMatch(/documents\.0\.editions\.mirror: Unrecognized key: "sha"/);
+    expect(message).toContain("documents.0.editions.original.url: must be an http(s) URL");
+    expect(message).toContain("documents.1.editions: must list a mirror edition, an original edition or both");
   });
 
-  it("rejects duplicate ids", async () => {
+  it("rejects duplicate ids, a file shared by two documents, and one file with two checksums", async () => {
     const file = path.join(tmp, "dup.json");
-    await writeFile(file, JSON.stringify({ documents: [entry("a", "x"), entry("a", "y", { file: "other.md" })] }));
-    await expect(loadCorpusManifest(file)).rejects.toThrow(/duplicate id "a"/);
+    const clash = doc("c", { mirror: md("c.md", "one"), original: at(md("c.md", "two")) });
+    await writeFile(file, JSON.stringify({ documents: [single("a", "x"), { ...single("a", "y"), id: "a" }, twoEditions("b", "x"), { ...twoEditions("d", "y"), editions: { mirror: md("b.md", "y") } }, clash] }));
+    const message = await loadCorpusManifest(file).then(() => "", (e: Error) => e.message);
+    expect(message).toMatch(/documents\.1\.id: duplicate id "a"/);
+    expect(message).toMatch(/documents\.3\.editions\.mirror\.file: duplicate file "b\.md" \(also used by "b"\)/);
+    expect(message).toMatch(/documents\.4\.editions: the mirror and original editions name the same file, so they must have the same sha256/);
   });
 });
 
@@ -258,21 +421,26 @@ describe("corpus:fetch CLI main()", () => {
   it("exits 0 when every document is copied, printing a line per document", async () => {
     await writeFile(path.join(mirrorDir, "a.md"), "alpha text");
     const manifest = path.join(tmp, "manifest.json");
-    await writeFile(manifest, JSON.stringify({ documents: [entry("a", "alpha text")] }));
+    await writeFile(manifest, JSON.stringify({ documents: [twoEditions("a", "alpha text")] }));
     const lines = captureOutput();
 
     const code = await main(["--from", mirrorDir, "--corpus", corpusDir, "--manifest", manifest], {});
 
     expect(code).toBe(0);
-    expect(lines.some((l) => /^✓ a\s+copied\s+10 B$/.test(l))).toBe(true);
+    expect(lines).toContain("✓ a  copied          10 B  a.md (mirror edition)");
     expect(lines.some((l) => l.startsWith("exit 0"))).toBe(true);
   });
 
-  it("exits 1 on an unknown flag and on an invalid manifest", async () => {
-    captureOutput();
+  it("exits 1 on an unknown flag, an invalid manifest and an unreadable lock", async () => {
+    const lines = captureOutput();
     expect(await main(["--bogus"], {})).toBe(1);
     const manifest = path.join(tmp, "manifest.json");
     await writeFile(manifest, "{}");
     expect(await main(["--corpus", corpusDir, "--manifest", manifest], {})).toBe(1);
+    await writeFile(manifest, JSON.stringify({ documents: [single("a", null)] }));
+    await mkdir(corpusDir);
+    await writeFile(path.join(corpusDir, LOCK_FILE), JSON.stringify({ version: 2 }));
+    expect(await main(["--corpus", corpusDir, "--manifest", manifest], {})).toBe(1);
+    expect(lines.some((l) => l.startsWith(`error: Invalid editions lock ${path.join(corpusDir, LOCK_FILE)}`))).toBe(true);
   });
 });

@@ -5,10 +5,11 @@ import { fileURLToPath } from "node:url";
 import PDFDocument from "pdfkit";
 import { describe, expect, it } from "vitest";
 import { chunkDocument } from "../../src/ingest/chunk.js";
-import { loadHtml } from "../../src/ingest/html.js";
+import { htmlToText, loadHtml } from "../../src/ingest/html.js";
 import { loadDocument } from "../../src/ingest/load.js";
 import { loadMarkdown } from "../../src/ingest/markdown.js";
 import { LoadError, type LoadedDocument } from "../../src/ingest/types.js";
+import { BLOG_PAGE_HTML } from "../helpers/blog-page.js";
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const corpusDir = path.resolve(projectRoot, "../shared/corpus");
@@ -95,14 +96,86 @@ describe("markdown", () => {
 });
 
 describe("html", () => {
-  it("drops script/style, makes h1-h6 sections and decodes entities", () => {
+  it("drops script/style, makes h1-h6 sections and decodes every entity", () => {
     const doc = loadHtml(
-      "<html><head><title>T</title><style>p{color:red}</style></head><body><p>Before &amp; after</p><h2>Costs &lt;2023&gt;</h2><script>var x = 1;</script><p>It&#39;s $0.624&nbsp;per call.</p></body></html>",
+      "<html><head><title>T</title><style>p{color:red}</style></head><body><p>Before &amp; after</p><h2>Costs &lt;2023&gt;</h2><script>var x = 1;</script><p>It&#39;s $0.624&nbsp;per call &mdash; caf&eacute; &rarr; &frac12; &#x1F600;.</p></body></html>",
     );
-    expect(doc.segments).toEqual([
-      { text: "Before & after", page: null, section: null },
-      { text: "It's $0.624 per call.", page: null, section: "Costs <2023>" },
-    ]);
+    expect(doc).toEqual({
+      pages: null,
+      segments: [
+        { text: "Before & after", page: null, section: null },
+        { text: "Costs <2023>\n\nIt's $0.624 per call — café → ½ 😀.", page: null, section: "Costs <2023>" },
+      ],
+    });
+  });
+
+  describe("a real blog page (Jekyll, like huyenchip.com)", () => {
+    const doc = loadHtml(BLOG_PAGE_HTML);
+    const text = allText(doc);
+    const section = (name: string) => doc.segments.find((s) => s.section === name)?.text ?? "";
+
+    it("keeps the article and leaves out site chrome, scripts, forms, hidden and aside content", () => {
+      expect(text).not.toContain("NOT-CONTENT");
+      expect(text).not.toMatch(/gtag|dataLayer|border-collapse|Subscribe|↩/);
+      expect(text).toContain("how large language models (LLMs) will change machine learning workflows");
+    });
+
+    it("starts a section at each heading that has text under it", () => {
+      expect(doc.segments.map((s) => s.section)).toEqual([null, "The ambiguity of natural languages", "Cost and latency", "Part II. Task composability"]);
+      expect(doc.segments.every((s) => s.page === null)).toBe(true);
+      expect(section("Cost and latency").startsWith("Cost and latency\n\nThe more explicit detail")).toBe(true);
+    });
+
+    it("decodes entities and collapses markup whitespace within paragraphs", () => {
+      expect(section("The ambiguity of natural languages")).toContain(
+        "Programming languages are “mostly” exact.1 Ambiguity in natural languages makes prompts flexible — and flaky.",
+      );
+      expect(section("The ambiguity of natural languages")).toContain("the café example shows that the same prompt can give different outputs → you need evaluation.");
+      expect(text).toContain("A question that I’ve been asked a lot recently");
+    });
+
+    it("turns a table into rows of cells joined by ' | '", () => {
+      expect(section("Cost and latency")).toContain(
+        "Input tokens | Output tokens | Cost\nGPT-4 (8k context) | 10k | 200 | $0.312\nGPT-4 (32k context) | 10k | 200 | $0.624",
+      );
+    });
+
+    it("keeps a code block's lines and indentation", () => {
+      expect(section("Cost and latency")).toContain(
+        'def classify(text):\n    prompt = "Is this email spam? <email>" + text\n    return llm(prompt)',
+      );
+    });
+
+    it("puts list items on lines of one paragraph, numbering ordered ones", () => {
+      expect(doc.segments[0]!.text).toContain(
+        "Table of contents\n\nPart I. Challenges of productionizing prompt engineering\nThe ambiguity of natural languages\nCost and latency\nPart II. Task composability",
+      );
+      expect(section("Part II. Task composability")).toContain("1. Process the natural-language input.\n2. Convert it to SQL and run the query.");
+      expect(section("Part II. Task composability")).toContain("1. Programming languages have their own ambiguities"); // the footnote
+    });
+
+    it("chunks into passages that carry their sections", async () => {
+      const chunks = await chunkDocument(doc, { docId: "blog", title: "Building LLM applications for production" }, { size: 300, overlap: 0 });
+      expect(new Set(chunks.map((c) => c.section))).toEqual(new Set([null, "The ambiguity of natural languages", "Cost and latency", "Part II. Task composability"]));
+      expect(chunks.every((c) => c.page === null && !c.text.includes("NOT-CONTENT"))).toBe(true);
+    });
+  });
+
+  it("uses <main> when there is no <article>, else the body without its chrome", () => {
+    const chrome = "<header><p>Site NOT-CONTENT</p></header><nav>Menu NOT-CONTENT</nav><div role=\"navigation\">Links NOT-CONTENT</div>";
+    const withMain = loadHtml(`<body>${chrome}<div class="promo">Promo NOT-CONTENT</div><main><h2>Intro</h2><p>Main text.</p></main><footer>Foot NOT-CONTENT</footer></body>`);
+    expect(withMain.segments).toEqual([{ text: "Intro\n\nMain text.", page: null, section: "Intro" }]);
+    const bodyOnly = loadHtml(`<body>${chrome}<div><p>Body text.</p></div><aside>Side NOT-CONTENT</aside><footer>Foot NOT-CONTENT</footer></body>`);
+    expect(bodyOnly.segments).toEqual([{ text: "Body text.", page: null, section: null }]);
+  });
+
+  it("picks the article with the most text when a page has several", () => {
+    const doc = loadHtml("<main><article><p>Teaser NOT-CONTENT</p></article><article><h1>Post</h1><p>The whole post, which is much longer than the teaser.</p></article></main>");
+    expect(allText(doc)).toBe("Post\n\nThe whole post, which is much longer than the teaser.");
+  });
+
+  it("reads an HTML fragment as plain text (used for HTML tables inside markdown)", () => {
+    expect(htmlToText("a &amp; <b>b</b><p>c</p><table><tr><td>x</td><td>y &lt; z</td></tr></table><script>no()</script>")).toBe("a & b\n\nc\n\nx | y < z");
   });
 });
 
@@ -176,7 +249,7 @@ describe("loadDocument dispatch", () => {
     const md = await loadDocument(Buffer.from("# Title\n\nSome **text**."), "notes.txt");
     expect(md.segments[0]).toMatchObject({ section: "Title", text: "Title\n\nSome text." });
     const html = await loadDocument(Buffer.from("<h1>Head</h1><p>Body</p>"), "upload.bin", "text/html; charset=utf-8");
-    expect(html.segments[0]).toMatchObject({ section: "Head", text: "Body" });
+    expect(html.segments[0]).toMatchObject({ section: "Head", text: "Head\n\nBody" });
   });
 
   it("rejects unsupported types, binary text and documents with no text", async () => {

@@ -7,6 +7,7 @@ import { UseEmbedder } from "../../src/embed/use.js";
 import { CHUNKER_VERSION } from "../../src/ingest/chunk.js";
 import { ingest, IngestError, type IngestEvent, type IngestOptions } from "../../src/ingest/pipeline.js";
 import { loadIndex, readManifest } from "../../src/index/store.js";
+import { resolveEntries } from "../../src/corpus/catalog.js";
 import { loadCorpusManifest } from "../../src/corpus/manifest.js";
 import { makePdf, SAMPLE_DOCS, sha256, tempDir, writeCorpus } from "../helpers/fixtures.js";
 
@@ -35,7 +36,7 @@ beforeAll(() => {
 
 async function setup(extra: Array<{ file: string; data: Buffer }> = []) {
   const corpus = await writeCorpus(SAMPLE_DOCS);
-  const entries = await loadCorpusManifest(corpus.manifest);
+  const entries = await resolveEntries(await loadCorpusManifest(corpus.manifest), corpus.corpusDir);
   for (const e of extra) {
     await writeFile(path.join(corpus.corpusDir, e.file), e.data);
     entries.push({ ...entries[0]!, id: e.file.replace(/\W+/g, "-").toLowerCase(), file: e.file, sha256: sha256(e.data) });

@@ -28,6 +28,7 @@ describe("the real corpus index", () => {
       gpt2: 24,
       gpt3: null,
       "rlhf-preferences": 17,
+      "rlhf-summarize": null,
       instructgpt: 68,
       "blog-llm-production": null,
       "blog-rlhf": null,

@@ -1,0 +1,83 @@
+/**
+ * The editions lock, `editions.lock.json` in the corpus folder, written by corpus:fetch:
+ *   - `present`:  for each document, which edition is in the folder (what ingest reads);
+ *   - `firstUse`: for each file the manifest pins no checksum for, the SHA-256 it had when it was
+ *                 first fetched (trust on first use): a later fetch that gets other bytes is refused.
+ * It belongs to the corpus folder it describes, never to the repository. Written atomically.
+ */
+import { randomUUID } from "node:crypto";
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { z } from "zod";
+import { EDITION_NAMES } from "./manifest.js";
+
+export const LOCK_FILE = "editions.lock.json";
+
+const lockSchema = z.strictObject({
+  version: z.literal(1),
+  present: z.record(z.string(), z.strictObject({ edition: z.enum(EDITION_NAMES), file: z.string().min(1) })),
+  firstUse: z.record(
+    z.string(),
+    z.strictObject({
+      sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be 64 lower-case hex digits"),
+      /** Where the bytes came from: the URL, the mirror file, or "already in the corpus folder". */
+      source: z.string(),
+      recordedAt: z.string(),
+    }),
+  ),
+});
+
+export type EditionsLock = z.infer<typeof lockSchema>;
+export type FirstUseRecord = EditionsLock["firstUse"][string];
+
+export class LockError extends Error {
+  constructor(
+    public readonly file: string,
+    reason: string,
+  ) {
+    super(
+      `Invalid editions lock ${file}: ${reason}. It records the checksums of files fetched without a pinned checksum; ` +
+        `fix it, or delete it to trust the files in the corpus folder again on the next fetch.`,
+    );
+    this.name = "LockError";
+  }
+}
+
+export const emptyLock = (): EditionsLock => ({ version: 1, present: {}, firstUse: {} });
+
+/** The lock of a corpus folder; an empty one when there is none yet. Throws LockError when it is unreadable. */
+export async function readLock(corpusDir: string): Promise<EditionsLock> {
+  const file = path.join(corpusDir, LOCK_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return emptyLock();
+    throw new LockError(file, `cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new LockError(file, `not valid JSON (${(err as Error).message})`);
+  }
+  const parsed = lockSchema.safeParse(json);
+  if (!parsed.success) throw new LockError(file, parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; "));
+  return parsed.data;
+}
+
+/** Writes the lock through a temp file and a rename, so a reader never sees half of it. */
+export async function writeLock(corpusDir: string, lock: EditionsLock): Promise<void> {
+  const file = path.join(corpusDir, LOCK_FILE);
+  const tmp = path.join(corpusDir, `.${LOCK_FILE}.${randomUUID()}.tmp`);
+  const sorted: EditionsLock = { version: 1, present: sortKeys(lock.present), firstUse: sortKeys(lock.firstUse) };
+  try {
+    await writeFile(tmp, `${JSON.stringify(sorted, null, 2)}\n`, { flag: "wx" });
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+const sortKeys = <T>(o: Record<string, T>): Record<string, T> => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
