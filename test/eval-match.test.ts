@@ -2,7 +2,9 @@ import { describe, expect, it } from "vitest";
 import { EvalSetError, parseEvalSet, type EvalItem } from "../src/eval/dataset.js";
 import { answerCorrect, firstHitRank, fold, isHit, matchSupport } from "../src/eval/match.js";
 import { formatSummary, renderHtml, type EvalReport } from "../src/eval/report.js";
-import { bestAbstention, bestRetrieval, percentile, runEval, summarize, type ItemRecord } from "../src/eval/run.js";
+import { choose, crossValidate, makeFolds, objective, parseGrid, settingsOf, type SettingRun } from "../src/eval/cv.js";
+import { groupMetrics, percentile, summarize, type ItemRecord } from "../src/eval/metrics.js";
+import { runEval } from "../src/eval/run.js";
 import { GATE, checkGate } from "../src/eval/thresholds.js";
 
 const item = (over: Partial<EvalItem> = {}): EvalItem => ({
@@ -226,32 +228,58 @@ describe("gate", () => {
   });
 });
 
-describe("sweep selection", () => {
-  it("picks the best recall@5, then MRR", () => {
-    const rows = [
-      { denseWeight: 0, rrfK: 60, recallAt1: 0.5, recallAt5: 0.8, recallAt10: 0.9, mrr: 0.6, searchP50: 1 },
-      { denseWeight: 0.3, rrfK: 60, recallAt1: 0.5, recallAt5: 0.85, recallAt10: 0.9, mrr: 0.55, searchP50: 1 },
-      { denseWeight: 0.5, rrfK: 30, recallAt1: 0.5, recallAt5: 0.85, recallAt10: 0.9, mrr: 0.6, searchP50: 1 },
-    ];
-    expect(bestRetrieval(rows)).toMatchObject({ denseWeight: 0.5, rrfK: 30 });
+describe("sweeps and cross-validation", () => {
+  const items = [
+    ...Array.from({ length: 12 }, (_, i) => ({ id: `f${i}`, kind: "fact" as const })),
+    ...Array.from({ length: 5 }, (_, i) => ({ id: `u${i}`, kind: "unanswerable" as const })),
+  ];
+  /** A setting whose answerable items hit at rank `rank` and are right when `right(id)`; unanswerable ones declined when `declines`. */
+  const setting = (name: string, rank: (id: string) => number | null, right: (id: string) => boolean, declines: boolean): SettingRun => ({
+    overrides: { KNOB: name },
+    records: items.map((it) =>
+      it.kind === "unanswerable"
+        ? record({ id: it.id, kind: "unanswerable", doc: null, page: null, answerable: false, hitRank: null, grounded: !declines, abstained: declines, correct: declines })
+        : record({ id: it.id, hitRank: rank(it.id), correct: right(it.id) }),
+    ),
   });
 
-  it("prefers an abstention threshold that meets both gates", () => {
-    const rows = [
-      { threshold: 0.3, abstention: 0.25, falseAbstention: 0, accuracy: 0.8 },
-      { threshold: 0.5, abstention: 0.75, falseAbstention: 0.1, accuracy: 0.7 },
-      { threshold: 0.6, abstention: 1, falseAbstention: 0.3, accuracy: 0.5 },
-    ];
-    expect(bestAbstention(rows)?.threshold).toBe(0.5);
+  it("expands a grid into every combination, the first values first", () => {
+    const grid = parseGrid(["A=1,2", "B=x,y,z"]);
+    const all = settingsOf(grid);
+    expect(all).toHaveLength(6);
+    expect(all[0]).toEqual({ A: "1", B: "x" });
+    expect(new Set(all.map((s) => `${s.A}${s.B}`)).size).toBe(6);
+    expect(() => parseGrid(["A="])).toThrow(/KEY=v1,v2/);
   });
 
-  it("otherwise picks the smallest shortfall from the gates, not the most abstention", () => {
-    const rows = [
-      { threshold: 0.45, abstention: 0.5, falseAbstention: 0.133, accuracy: 0.533 },
-      { threshold: 0.55, abstention: 0.75, falseAbstention: 0.2, accuracy: 0.533 },
-      { threshold: 0.6, abstention: 1, falseAbstention: 0.333, accuracy: 0.467 },
-    ];
-    expect(bestAbstention(rows)?.threshold).toBe(0.55);
+  it("makes stratified, disjoint folds that cover every item", () => {
+    const folds = makeFolds(items, 5);
+    expect(folds.flat().sort()).toEqual(items.map((i) => i.id).sort());
+    for (const f of folds) expect(f.filter((id) => id.startsWith("u"))).toHaveLength(1);
+    expect(makeFolds(items, 5)).toEqual(folds); // deterministic
+  });
+
+  it("scores a setting by ranking, accuracy and abstention", () => {
+    const good = groupMetrics(setting("good", () => 1, () => true, true).records);
+    const bad = groupMetrics(setting("bad", () => 5, () => false, false).records);
+    expect(objective(good)).toBeCloseTo(1 + 1 + 0.5, 6);
+    expect(objective(bad)).toBeCloseTo((0 + 0.2) / 2, 6);
+  });
+
+  it("chooses on the training folds and scores on the held-out one", () => {
+    // "fits" is right on exactly the even items; "steady" is right on two thirds of all items.
+    const fits = setting("fits", () => 1, (id) => Number(id.slice(1)) % 2 === 0, true);
+    const steady = setting("steady", () => 1, (id) => Number(id.slice(1)) % 3 !== 0, true);
+    const cv = crossValidate([fits, steady], items, 3);
+    expect(cv.folds).toHaveLength(3);
+    for (const f of cv.folds) {
+      const train = new Set(items.map((i) => i.id).filter((id) => !f.test.includes(id)));
+      expect(f.chosen).toEqual(choose([fits, steady], train).run.overrides);
+    }
+    expect(cv.spread.accuracy.mean).not.toBeNull();
+    expect(cv.pooled.n).toBe(items.length);
+    expect(cv.defaults.accuracy).toBeCloseTo(6 / 12, 6);
+    expect(cv.chosenOnAll.overrides).toEqual({ KNOB: "steady" });
   });
 });
 

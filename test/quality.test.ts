@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { PROJECT_ROOT } from "../src/config/index.js";
 import { loadEvalSet, type EvalItem } from "../src/eval/dataset.js";
 import { formatByDoc, formatByKind, formatSummary } from "../src/eval/report.js";
-import { createEvalService, runEval, type EvalRun } from "../src/eval/run.js";
+import { runEval, type EvalRun } from "../src/eval/run.js";
+import { createEvalService } from "../src/eval/targets.js";
 import { GATE, THRESHOLDS } from "../src/eval/thresholds.js";
 import type { QaService } from "../src/service/index.js";
 

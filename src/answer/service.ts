@@ -6,7 +6,7 @@ import type { Config } from "../config/index.js";
 import type { Retriever } from "../retrieval/retriever.js";
 import { packPassages, renderPassages, type Passage } from "./context.js";
 import { costOf, NO_USAGE, type Usage } from "./cost.js";
-import { DEFAULT_EVIDENCE_LIMITS, judgeEvidence } from "./evidence.js";
+import { DEFAULT_EVIDENCE_LIMITS, judgeEvidence, type EvidenceLimits } from "./evidence.js";
 import { DEFAULT_READER, extractAnswer } from "./extractive.js";
 import type { ChatModel } from "./llm.js";
 import { fill, type PromptLibrary } from "./prompts.js";
@@ -66,7 +66,8 @@ export interface AnswerContext {
     defaultK: number;
     promptVersion: string;
     tokenBudget: number;
-    abstainThreshold: number;
+    /** When to decline (answer/evidence.ts). */
+    evidence: EvidenceLimits;
     /** Extractive reader: weight of the passage's retrieval score against the window's. */
     readerPrior?: number;
     prices: Config["prices"];
@@ -109,7 +110,7 @@ export async function ask(ctx: AnswerContext, req: AskRequest, hooks: AskHooks =
     prior: settings.readerPrior ?? DEFAULT_READER.prior,
     maxChars: DEFAULT_READER.maxChars,
   });
-  const evidence = judgeEvidence(query, extractive.coverage, retriever.documents, { ...DEFAULT_EVIDENCE_LIMITS, threshold: settings.abstainThreshold });
+  const evidence = judgeEvidence(query, extractive, retriever.documents, { ...DEFAULT_EVIDENCE_LIMITS, ...settings.evidence });
   const grounded = passages.length > 0 && evidence.grounded;
   const base = { promptVersion: template.version, standaloneQuestion: standalone };
   const finish = (r: Omit<AskResult, "timings" | "promptVersion" | "standaloneQuestion">, genStart: number): AskResult => ({

@@ -1,6 +1,6 @@
 /**
  * npm run eval [-- --set FILE --prompt VERSION --k N --compare-prompt V2 --compare-env KEY=VAL
- *                 --no-baseline --sweep --gate]
+ *                 --no-baseline --cv K --sweep --grid KEY=v1,v2 --ablations --gate --url URL]
  *
  * Scores the service (the same QaService the API serves, configured from the environment) on a
  * question set and compares it with the plain LangChain recipe (src/eval/baseline.ts). Prints the
@@ -19,22 +19,31 @@ import type { Embedder } from "../embed/types.js";
 import { readManifest } from "../index/store.js";
 import { BASELINE_RECIPE, baselineTarget, buildBaseline } from "../eval/baseline.js";
 import { EvalSetError, isAnswerable, loadEvalSet, type EvalItem } from "../eval/dataset.js";
-import { formatByDoc, formatByKind, formatGate, formatSummary, formatSweep, writeEvalReport, writeSweepReport, type EvalReport } from "../eval/report.js";
-import { createEvalService, EvalSetupError, httpTarget, runEval, sweep, type EnvOverrides, type EvalRun, type ItemRecord } from "../eval/run.js";
+import { ABLATIONS, choose, crossValidate, DEFAULT_GRID, objective, parseGrid, runSweep, settingsOf, type Grid } from "../eval/cv.js";
+import { groupMetrics, type ItemRecord } from "../eval/metrics.js";
+import { describeOverrides, formatByDoc, formatByKind, formatCv, formatGate, formatSettings, formatSummary, writeEvalReport, writeJsonReport, type EvalReport } from "../eval/report.js";
+import { runEval, type EvalRun } from "../eval/run.js";
+import { createEvalService, EvalSetupError, httpTarget, type EnvOverrides } from "../eval/targets.js";
 import { checkGate } from "../eval/thresholds.js";
 import { isMain } from "./is-main.js";
 
-export const DEFAULT_SET = path.resolve(PROJECT_ROOT, "../shared/eval/dev.jsonl");
+/** The dev set: every JSONL file of ../shared/eval beside the project (dev.jsonl, dev-rlhf-summarize.jsonl). */
+export const DEFAULT_SETS = [path.resolve(PROJECT_ROOT, "../shared/eval/dev.jsonl"), path.resolve(PROJECT_ROOT, "../shared/eval/dev-rlhf-summarize.jsonl")];
 
 const USAGE = `Usage: npm run eval [-- options]
-  --set FILE             question set, JSONL (default: ../shared/eval/dev.jsonl next to the project)
+  --set FILE             question set, JSONL (repeatable; default: ../shared/eval/dev.jsonl and
+                         dev-rlhf-summarize.jsonl next to the project)
   --prompt VERSION       prompt version for answers (default: PROMPT_VERSION, qa-v1)
   --k N                  passages given to the answerer (default: the service's, 5)
   --compare-prompt V     also run with prompt version V and compare side by side
   --compare-env KEY=VAL  also run with this setting changed (repeatable) and compare side by side
   --no-baseline          skip the LangChain baseline
-  --sweep                retrieval-only grid (RETRIEVAL_DENSE_WEIGHT x RETRIEVAL_RRF_K) and
-                         ABSTAIN_THRESHOLD 0.30..0.70 on the ask path; prints the best settings
+  --cv K                 K-fold cross-validation of a sweep: choose the setting on K-1 folds, score
+                         it on the K-th; prints mean, spread and the chosen settings
+  --sweep                evaluate every setting of the grid on the whole set; prints the best
+  --grid KEY=v1,v2       the sweep's grid (repeatable; default: the main retrieval, reader and
+                         abstention knobs, see src/eval/cv.ts)
+  --ablations            each retrieval and reader signal turned off, one at a time, vs the defaults
   --gate                 exit 1 when the quality gate (src/eval/thresholds.ts) fails
   --url URL              score a running server through its HTTP API instead of an in-process service
 Settings come from the environment as for the server (INDEX_DIR, RETRIEVAL_*, LLM_*, ...).`;
@@ -42,13 +51,16 @@ Settings come from the environment as for the server (INDEX_DIR, RETRIEVAL_*, LL
 class UsageError extends Error {}
 
 interface Args {
-  set: string;
+  sets: string[];
   prompt?: string;
   k?: number;
   comparePrompt?: string;
   compareEnv: EnvOverrides;
   baseline: boolean;
   sweep: boolean;
+  cv?: number;
+  grid?: Grid;
+  ablations: boolean;
   gate: boolean;
   /** Score a running server through HTTP instead of an in-process service. */
   url?: string;
@@ -61,13 +73,16 @@ export function parseEvalArgs(argv: string[]): Args {
     values = parseArgs({
       args: argv,
       options: {
-        set: { type: "string" },
+        set: { type: "string", multiple: true },
         prompt: { type: "string" },
         k: { type: "string" },
         "compare-prompt": { type: "string" },
         "compare-env": { type: "string", multiple: true },
         "no-baseline": { type: "boolean", default: false },
         sweep: { type: "boolean", default: false },
+        cv: { type: "string" },
+        grid: { type: "string", multiple: true },
+        ablations: { type: "boolean", default: false },
         gate: { type: "boolean", default: false },
         url: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
@@ -83,6 +98,17 @@ export function parseEvalArgs(argv: string[]): Args {
     k = Number(values.k);
     if (!Number.isInteger(k) || k < 1 || k > 20) throw new UsageError(`--k must be an integer from 1 to 20 (got ${values.k})`);
   }
+  let cv: number | undefined;
+  if (values.cv !== undefined) {
+    cv = Number(values.cv);
+    if (!Number.isInteger(cv) || cv < 2 || cv > 20) throw new UsageError(`--cv must be an integer from 2 to 20 (got ${values.cv})`);
+  }
+  let grid: Grid | undefined;
+  try {
+    grid = values.grid?.length ? parseGrid(values.grid) : undefined;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   const compareEnv: EnvOverrides = {};
   for (const pair of values["compare-env"] ?? []) {
     const eq = pair.indexOf("=");
@@ -90,13 +116,16 @@ export function parseEvalArgs(argv: string[]): Args {
     compareEnv[pair.slice(0, eq).trim()] = pair.slice(eq + 1);
   }
   return {
-    set: values.set ? path.resolve(values.set) : DEFAULT_SET,
+    sets: values.set?.length ? values.set.map((f) => path.resolve(f)) : DEFAULT_SETS,
     prompt: values.prompt,
     k,
     comparePrompt: values["compare-prompt"],
     compareEnv,
     baseline: !values["no-baseline"],
     sweep: values.sweep ?? false,
+    cv,
+    grid,
+    ablations: values.ablations ?? false,
     gate: values.gate ?? false,
     url: values.url,
     help: values.help ?? false,
@@ -119,11 +148,6 @@ async function checkIndex(config: Config): Promise<void> {
   if (!manifest) throw new EvalSetupError(`no index in ${config.indexDir}: build it first with \`npm run ingest\` (INDEX_DIR selects the folder)`);
 }
 
-function describeOverrides(env: EnvOverrides): string {
-  return Object.entries(env)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(" ");
-}
 
 async function runBaseline(config: Config, set: EvalItem[], embedder: Embedder, notes: string[]): Promise<EvalReport["baseline"]> {
   const entries = await loadCorpusEntries(config);
@@ -167,30 +191,63 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 
   let embedder: Embedder | undefined;
   try {
-    if (!existsSync(args.set))
-      throw new EvalSetupError(
-        args.set === DEFAULT_SET
-          ? `question set not found: ${args.set} (the default set lives in ../shared/eval/dev.jsonl beside the project; pass --set FILE to use another)`
-          : `question set not found: ${args.set}`,
-      );
-    const set = await loadEvalSet(args.set);
+    for (const file of args.sets)
+      if (!existsSync(file))
+        throw new EvalSetupError(
+          DEFAULT_SETS.includes(file)
+            ? `question set not found: ${file} (the default set lives in ../shared/eval beside the project; pass --set FILE to use another)`
+            : `question set not found: ${file}`,
+        );
+    const set = (await Promise.all(args.sets.map((f) => loadEvalSet(f)))).flat();
+    const setName = args.sets.map((f) => path.relative(process.cwd(), f)).join(" + ");
     const config = loadConfig(env);
     await checkIndex(config);
     embedder = createEmbedder(config);
     const answerable = set.filter(isAnswerable).length;
-    console.error(`question set ${args.set}: ${set.length} questions (${answerable} answerable, ${set.length - answerable} unanswerable)`);
+    console.error(`question set ${setName}: ${set.length} questions (${answerable} answerable, ${set.length - answerable} unanswerable)`);
     console.error(`index ${config.indexDir}; LLM ${config.llm.provider} (${config.llm.model})`);
 
-    if (args.sweep) {
-      const result = await sweep({
+    if (args.cv !== undefined || args.sweep) {
+      const grid = args.grid ?? DEFAULT_GRID;
+      const total = settingsOf(grid).length;
+      console.error(`sweep: ${total} settings x ${set.length} questions`);
+      const t0 = performance.now();
+      const runs = await runSweep({
         set,
+        grid,
         env,
         embedder,
-        onRow: (kind, row) => process.stderr.write(`sweep ${kind}: ${JSON.stringify(row)}\n`),
+        onSetting: (done, n) => process.stderr.write(`\rsweep: ${done}/${n} settings (${((performance.now() - t0) / 1000).toFixed(0)} s)`),
       });
-      console.log(formatSweep(result));
-      const written = await writeSweepReport({ ...result, createdAt: new Date().toISOString(), set: args.set, base: { retrieval: config.retrieval } });
-      console.log(`\nsweep written: ${path.relative(process.cwd(), written.json)}`);
+      process.stderr.write("\n");
+      if (args.cv !== undefined) {
+        const cv = crossValidate(runs, set, args.cv);
+        console.log(`\ncross-validation on ${setName}\n${formatCv(cv)}`);
+        const written = await writeJsonReport("cv", { createdAt: new Date().toISOString(), set: setName, grid, ...cv });
+        console.log(`\nreport: ${path.relative(process.cwd(), written.json)}`);
+      } else {
+        const all = new Set(set.map((i) => i.id));
+        const ranked = runs.map((r) => ({ label: describeOverrides(r.overrides), metrics: groupMetrics(r.records), objective: objective(groupMetrics(r.records)) })).sort((a, b) => b.objective - a.objective);
+        console.log(`\nbest of ${runs.length} settings on ${setName} (objective: see src/eval/cv.ts)\n${formatSettings(ranked.slice(0, 15))}`);
+        console.log(`\nchosen: ${describeOverrides(choose(runs, all).run.overrides)}`);
+        await writeJsonReport("sweep", { createdAt: new Date().toISOString(), set: setName, grid, settings: ranked });
+      }
+      return 0;
+    }
+
+    if (args.ablations) {
+      const rows = [];
+      for (const a of [{ label: "defaults", overrides: {} }, ...ABLATIONS]) {
+        const service = await createEvalService(a.overrides, { env, embedder });
+        try {
+          const run = await runEval({ set, service, label: a.label, onItem: progress(a.label.slice(0, 24)) });
+          rows.push({ label: a.overrides && Object.keys(a.overrides).length ? `${a.label} (${describeOverrides(a.overrides)})` : a.label, metrics: run.summary });
+        } finally {
+          await service.close();
+        }
+      }
+      console.log(`\nablations on ${setName}: each signal turned off alone\n${formatSettings(rows)}`);
+      await writeJsonReport("ablations", { createdAt: new Date().toISOString(), set: setName, rows });
       return 0;
     }
 
@@ -233,7 +290,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     const failures = checkGate(runs[0]!.summary);
     const report: EvalReport = {
       createdAt,
-      set: { file: args.set, items: set.length, answerable, unanswerable: set.length - answerable },
+      set: { file: setName, items: set.length, answerable, unanswerable: set.length - answerable },
       runs,
       baseline,
       gate: { run: runs[0]!.label, passed: failures.length === 0, failures },

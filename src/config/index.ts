@@ -70,6 +70,9 @@ const schema = z.object({
   RETRIEVAL_RERANK_DEPTH: int(0, 500).default(30),
   HNSW_EF: int(10, 5000).default(200),
   ABSTAIN_THRESHOLD: num(0, 1).default(0.3),
+  ABSTAIN_MIN_CANDIDATE: num(0, 3).default(0),
+  ABSTAIN_MAX_NOVELTY: num(0, 1).default(0.25),
+  ABSTAIN_MAX_NAMED_NOVELTY: num(0, 1).default(0.35),
   READER_CONTEXT_WEIGHT: num(0, 10).default(0.5),
   READER_CANDIDATE_WEIGHT: num(0, 10).default(0.3),
   READER_LENGTH_COST: num(0, 10).default(0.1),
@@ -138,6 +141,9 @@ export interface Config {
     namedDocBoost: number;
     ef: number;
     abstainThreshold: number;
+    abstainMinCandidate: number;
+    abstainMaxNovelty: number;
+    abstainMaxNamedNovelty: number;
   };
   /** How answer windows are scored (reranker and extractive reader), see retrieval/sentence-score.ts. */
   reader: { contextWeight: number; candidateWeight: number; lengthCost: number; prior: number };
@@ -229,6 +235,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       namedDocBoost: env.RETRIEVAL_NAMED_DOC_BOOST,
       ef: env.HNSW_EF,
       abstainThreshold: env.ABSTAIN_THRESHOLD,
+      abstainMinCandidate: env.ABSTAIN_MIN_CANDIDATE,
+      abstainMaxNovelty: env.ABSTAIN_MAX_NOVELTY,
+      abstainMaxNamedNovelty: env.ABSTAIN_MAX_NAMED_NOVELTY,
     },
     reader: { contextWeight: env.READER_CONTEXT_WEIGHT, candidateWeight: env.READER_CANDIDATE_WEIGHT, lengthCost: env.READER_LENGTH_COST, prior: env.READER_PRIOR },
     llm: {

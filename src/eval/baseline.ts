@@ -31,7 +31,7 @@ import { loadCorpusEntries } from "../corpus/catalog.js";
 import { sha256File, type CorpusEntry } from "../corpus/manifest.js";
 import { createEmbedder } from "../embed/index.js";
 import type { Embedder } from "../embed/types.js";
-import type { EvalTarget } from "./run.js";
+import type { EvalTarget } from "./targets.js";
 
 export const BASELINE_RECIPE = "langchain-tutorial-v1: pdf-parse pages, RecursiveCharacterTextSplitter 1000/200, HNSWLib defaults";
 export const BASELINE_CHUNK_SIZE = 1000;

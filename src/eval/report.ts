@@ -7,7 +7,10 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { PROJECT_ROOT } from "../config/index.js";
-import type { EvalRun, EvalSummary, GroupMetrics, SweepResult } from "./run.js";
+import type { CrossValidation, CvMetric } from "./cv.js";
+import type { EvalSummary, GroupMetrics } from "./metrics.js";
+import type { EvalRun } from "./run.js";
+import type { EnvOverrides } from "./targets.js";
 import { THRESHOLDS, passes, type GateFailure } from "./thresholds.js";
 
 export interface BaselineInfo {
@@ -60,17 +63,15 @@ export async function writeEvalReport(report: EvalReport, dir = REPORTS_DIR): Pr
   return out;
 }
 
-export async function writeSweepReport(sweep: SweepResult & { createdAt: string; set: string; base: Record<string, unknown> }, dir = REPORTS_DIR): Promise<{ json: string; latest: string }> {
+/** Writes any JSON result (cross-validation, ablations) as reports/<name>-<timestamp>.json and <name>-latest.json. */
+export async function writeJsonReport(name: string, data: unknown, dir = REPORTS_DIR): Promise<{ json: string; latest: string }> {
   await mkdir(dir, { recursive: true });
-  const out = { json: path.join(dir, `sweep-${timestamp(new Date(sweep.createdAt))}.json`), latest: path.join(dir, "sweep-latest.json") };
-  const json = `${JSON.stringify(sweep, null, 2)}\n`;
-  await writeFile(out.json, json);
-  await writeFile(out.latest, json);
+  const out = { json: path.join(dir, `${name}-${timestamp()}.json`), latest: path.join(dir, `${name}-latest.json`) };
+  const text = `${JSON.stringify(data, null, 2)}\n`;
+  await writeFile(out.json, text);
+  await writeFile(out.latest, text);
   return out;
 }
-
-// ---------------------------------------------------------------------------------------------
-// Formatting helpers shared by the text tables and the HTML.
 
 export const pct = (x: number | null | undefined): string => (x === null || x === undefined || Number.isNaN(x) ? "–" : `${(x * 100).toFixed(1)}%`);
 export const dec = (x: number | null | undefined, digits = 3): string => (x === null || x === undefined || Number.isNaN(x) ? "–" : x.toFixed(digits));
@@ -92,6 +93,7 @@ const ROWS: Row[] = [
   { label: "answer cites the right document", cell: (s) => pct(s.citationAccuracy) },
   { label: "abstention (unanswerable)", cell: (s) => pct(s.abstention), gate: THRESHOLDS.find((t) => t.metric === "abstention") },
   { label: "false abstention", cell: (s) => pct(s.falseAbstention), gate: THRESHOLDS.find((t) => t.metric === "falseAbstention") },
+  { label: "answer length p50 / p90 (chars)", cell: (s) => `${s.answerChars?.p50 ?? "–"} / ${s.answerChars?.p90 ?? "–"}` },
   { label: "search p50 / p95", cell: (s) => `${ms(s.latency.searchP50)} / ${ms(s.latency.searchP95)}` },
   { label: "ask p50 / p95", cell: (s) => `${ms(s.latency.askP50)} / ${ms(s.latency.askP95)}` },
   { label: "tokens (prompt+completion)", cell: (s) => `${s.tokens.prompt}+${s.tokens.completion}` },
@@ -150,26 +152,50 @@ export function formatGate(gate: EvalReport["gate"]): string {
   return [`quality gate (${gate.run}): FAIL`, ...gate.failures.map((f) => `  ✗ ${f.message}`)].join("\n");
 }
 
-export function formatSweep(sweep: SweepResult): string {
-  const r = textTable(
-    ["dense weight", "rrf k", "R@1", "R@5", "R@10", "MRR", "search p50"],
-    sweep.retrieval.map((row) => [String(row.denseWeight), String(row.rrfK), pct(row.recallAt1), pct(row.recallAt5), pct(row.recallAt10), dec(row.mrr), ms(row.searchP50)]),
+const CV_LABELS: Record<CvMetric, string> = {
+  recallAt1: "recall@1",
+  recallAt5: "recall@5",
+  mrr: "MRR@10",
+  accuracy: "answer accuracy",
+  abstention: "abstention (unanswerable)",
+  falseAbstention: "false abstention",
+};
+
+const describeOverrides = (o: EnvOverrides) => Object.entries(o).map(([k, v]) => `${k}=${v}`).join(" ") || "(defaults)";
+
+/** The cross-validated figures beside the full-set ones, and the setting each fold chose. */
+export function formatCv(cv: CrossValidation): string {
+  const metric = (m: CvMetric, x: number | null) => (m === "mrr" ? dec(x) : pct(x));
+  const table = textTable(
+    ["metric", "defaults (all)", "chosen on all", `CV mean ± sd (${cv.k} folds)`, "CV min..max", "CV pooled"],
+    (Object.keys(CV_LABELS) as CvMetric[]).map((m) => {
+      const s = cv.spread[m];
+      const sd = s.sd === null ? "–" : m === "mrr" ? s.sd.toFixed(3) : `${(s.sd * 100).toFixed(1)}`;
+      return [CV_LABELS[m], metric(m, cv.defaults[m]), metric(m, cv.chosenOnAll.metrics[m]), `${metric(m, s.mean)} ± ${sd}`, `${metric(m, s.min)}..${metric(m, s.max)}`, metric(m, cv.pooled[m])];
+    }),
   );
-  const a = textTable(
-    ["abstain threshold", "abstention", "false abst.", "accuracy"],
-    sweep.abstention.map((row) => [row.threshold.toFixed(2), pct(row.abstention), pct(row.falseAbstention), pct(row.accuracy)]),
-  );
-  const best: string[] = [];
-  if (sweep.bestRetrieval)
-    best.push(
-      `best retrieval: RETRIEVAL_DENSE_WEIGHT=${sweep.bestRetrieval.denseWeight} RETRIEVAL_RRF_K=${sweep.bestRetrieval.rrfK} (recall@5 ${pct(sweep.bestRetrieval.recallAt5)}, MRR ${dec(sweep.bestRetrieval.mrr)})`,
-    );
-  if (sweep.bestAbstention)
-    best.push(
-      `best abstention: ABSTAIN_THRESHOLD=${sweep.bestAbstention.threshold.toFixed(2)} (abstention ${pct(sweep.bestAbstention.abstention)}, false abstention ${pct(sweep.bestAbstention.falseAbstention)}, accuracy ${pct(sweep.bestAbstention.accuracy)})`,
-    );
-  return `${r}\n\n${a}\n\n${best.join("\n")}`;
+  const folds = cv.folds.map((f, i) => `  fold ${i + 1} (${f.test.length} questions): ${describeOverrides(f.chosen)}`).join("\n");
+  return `${table}\n\n${cv.settings} settings; chosen on the other folds:\n${folds}\nchosen on all questions: ${describeOverrides(cv.chosenOnAll.overrides)}`;
 }
+
+/** One row per setting: the metrics of each (the ablation table, or the best settings of a sweep). */
+export function formatSettings(rows: Array<{ label: string; metrics: GroupMetrics; objective?: number }>): string {
+  return textTable(
+    ["setting", "R@1", "R@5", "MRR", "accuracy", "abstention", "false abst.", ...(rows.some((r) => r.objective !== undefined) ? ["objective"] : [])],
+    rows.map((r) => [
+      r.label,
+      pct(r.metrics.recallAt1),
+      pct(r.metrics.recallAt5),
+      dec(r.metrics.mrr),
+      pct(r.metrics.accuracy),
+      pct(r.metrics.abstention),
+      pct(r.metrics.falseAbstention),
+      ...(r.objective !== undefined ? [dec(r.objective)] : []),
+    ]),
+  );
+}
+
+export { describeOverrides };
 
 // ---------------------------------------------------------------------------------------------
 // HTML

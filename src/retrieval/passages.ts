@@ -16,8 +16,12 @@ export interface Token {
   terms: string[];
   /** A quantity: digits ("570GB", "3.64E+03", "31,144", "1%") or a number word. */
   number: boolean;
+  /** A number written in words ("two", "thousand"): a quantity only with a unit or the thing counted. */
+  numberWord: boolean;
   /** A name: an acronym, a camel-case or capitalised word not starting the sentence ("Adam", "PPO", "BooksCorpus"). */
   name: boolean;
+  /** Inside quotation marks: a term being named ("an “alignment tax”", "call this “composability gap”"). */
+  quoted: boolean;
 }
 
 export type SentenceShape = "sentence" | "label" | "formula" | "table" | "row";
@@ -43,14 +47,19 @@ const NUMBER_WORDS = new Set(
   "two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds thousand thousands million millions billion billions trillion trillions dozen dozens half twice thrice double triple".split(" "),
 );
 const TOKEN = /[\p{L}\p{N}$][\p{L}\p{N}$'’.,%/+\-]*/gu;
-/** Bracketed citations "[20]", "[28, 32, 1]" and "(Author et al., 2017)" carry no answer. */
-const CITATION = /\[\s*\d+(?:\s*[,;–-]\s*\d+)*\s*\]|\([^()]{0,80}?\b(?:19|20)\d\d[a-z]?\)/g;
+/**
+ * Bracketed citations "[20]", "[28, 32, 1]" and author-year ones "(Schulman et al., 2017; Mnih, 2016)"
+ * carry no answer; "(TRPO, Schulman et al., 2015)" keeps its "TRPO".
+ */
+const AUTHOR_YEAR = String.raw`[A-Z][\p{L}'’-]+(?: et al\.?| (?:and|&) [A-Z][\p{L}'’-]+)?,? (?:19|20)\d\d[a-z]?`;
+const CITATION = new RegExp(String.raw`\[\s*\d+(?:\s*[,;–-]\s*\d+)*\s*\]|\((?:${AUTHOR_YEAR})(?:; ?${AUTHOR_YEAR})*\)`, "gu");
 const TERMINAL = /[.!?:;)"'”’\]]$/;
 const MATH = /[=+^_{}\[\]<>∑∏√∈≤≥≈×·∀∃∂∇λμσθφψωαβγδε∞|\\]/g;
 
 interface TokenInfo {
   terms: string[];
   number: boolean;
+  numberWord: boolean;
   /** An acronym or camel-case word: a name wherever it stands. */
   alwaysName: boolean;
   capitalised: boolean;
@@ -62,22 +71,29 @@ function infoOf(text: string): TokenInfo {
   let info = tokenInfo.get(text);
   if (!info) {
     if (tokenInfo.size > 500_000) tokenInfo.clear();
-    const number = /^[$]?\d/.test(text) || NUMBER_WORDS.has(text.toLowerCase());
+    const numberWord = NUMBER_WORDS.has(text.toLowerCase());
+    const number = /^[$]?\d/.test(text) || numberWord;
     const acronym = /^(?=.*\p{Lu}.*\p{Lu})[\p{Lu}\p{N}/&-]{2,}$/u.test(text) || /^\p{Lu}+\d+\p{Lu}*$/u.test(text);
     const camel = /\p{Ll}\p{Lu}/u.test(text);
-    info = { terms: terms(text), number, alwaysName: !number && (acronym || camel), capitalised: !number && /^\p{Lu}/u.test(text) };
+    info = { terms: terms(text), number, numberWord, alwaysName: !number && (acronym || camel), capitalised: !number && /^\p{Lu}/u.test(text) };
     tokenInfo.set(text, info);
   }
   return info;
 }
 
+/** Spans in quotation marks (typographic or straight double quotes), at most 60 characters. */
+const QUOTED = /“([^”]{1,60})”|"([^"]{1,60})"/g;
+
 function tokenize(sentence: string): Token[] {
   const out: Token[] = [];
-  for (const m of sentence.replace(CITATION, " ").matchAll(TOKEN)) {
+  const text0 = sentence.replace(CITATION, " ");
+  const quotes = [...text0.matchAll(QUOTED)].map((m) => [m.index, m.index + m[0].length] as const);
+  for (const m of text0.matchAll(TOKEN)) {
     const text = m[0].replace(/[.,'’/+\-]+$/, "");
     if (!text) continue;
     const info = infoOf(text);
-    out.push({ text, terms: info.terms, number: info.number, name: info.alwaysName || (info.capitalised && out.length > 0) });
+    const quoted = quotes.some(([a, b]) => m.index > a && m.index < b);
+    out.push({ text, terms: info.terms, number: info.number, numberWord: info.numberWord, name: info.alwaysName || (info.capitalised && out.length > 0), quoted });
   }
   return out;
 }

@@ -17,6 +17,8 @@ export interface QueryTerm {
   weight: number;
   /** Whether the corpus uses the term at all. */
   known: boolean;
+  /** A joined form of a compound ("gpt3" from "GPT-3"), kept because the corpus uses it. */
+  joined: boolean;
 }
 
 /** What the analysis needs from the corpus: term statistics and the documents' names. */
@@ -89,24 +91,15 @@ export function questionForm(question: string): QuestionForm {
   const wh = m[1]!.toLowerCase();
   const after = question.slice(m.index + m[0].length).trim().split(/\s+/).map((w) => w.replace(/[^\p{L}\p{N}_-]+$/u, ""));
   if (wh === "how") {
-    if (/^(many|much|big|large|long|often|fast|far|small|high|low|wide|deep|old|expensive|cheap)$/i.test(after[0] ?? "")) return { kind: "quantity", focus: [] };
+    if (/^(many|much)$/i.test(after[0] ?? "")) return { kind: "quantity", focus: nounPhrase(after, 1) };
+    if (/^(big|large|long|often|fast|far|small|high|low|wide|deep|old|expensive|cheap)$/i.test(after[0] ?? "")) return { kind: "quantity", focus: [] };
     return { kind: "method", focus: [] };
   }
   if (wh === "who" || wh === "whom" || wh === "whose" || wh === "where") return { kind: "entity", focus: [] };
   if (wh === "when") return { kind: "quantity", focus: [] };
   // what / which: the noun phrase up to the verb.
-  let i = 0;
-  if (/^(kind|type|sort|form|variant|family)$/i.test(after[0] ?? "") && /^of$/i.test(after[1] ?? "")) i = 2;
-  const phrase: string[] = [];
-  for (; i < after.length && phrase.length < 4; i++) {
-    const w = after[i]!;
-    if (!w || AUX.test(w) || /^(did|does|do)$/i.test(w)) break;
-    if (NOT_FOCUS.test(w)) {
-      if (phrase.length) break;
-      continue;
-    }
-    phrase.push(w);
-  }
+  const kindOf = /^(kind|type|sort|form|variant|family)$/i.test(after[0] ?? "") && /^of$/i.test(after[1] ?? "");
+  const phrase = nounPhrase(after, kindOf ? 2 : 0);
   if (phrase.length === 0) {
     // "what is X", "what does X add": the question names no noun for its answer.
     const rest = after.slice(1).join(" ");
@@ -115,7 +108,8 @@ export function questionForm(question: string): QuestionForm {
     // "what is the share of ...", "what is GPT-2's vocabulary size": the noun measured comes first or last.
     const nouns = rest.replace(/[?.!]+$/, "").split(/\s+/).filter((w) => !NOT_FOCUS.test(w));
     const measured = [nouns[0], nouns[nouns.length - 1]].find((w) => w && QUANTITY_NOUN.test(w));
-    if (measured) return { kind: "quantity", focus: [measured] };
+    // "GPT-2's vocabulary size": the measured noun with the nouns that qualify it.
+    if (measured) return { kind: "quantity", focus: measured === nouns[0] ? [measured] : nouns.slice(-2) };
     if (AUX.test(after[0] ?? "") && /^(is|are|was|were)$/i.test(after[0]!) && terms(rest).length <= 3) return { kind: "definition", focus: [] };
     return { kind: "other", focus: [] };
   }
@@ -125,6 +119,21 @@ export function questionForm(question: string): QuestionForm {
 
 const YESNO = /^\s*(is|are|does|do|did|can|could|was|were|has|have|had|will|would|should)\b/i;
 
+/** The words from `start` up to the verb (at most 4): "how many *customer prompts* are ...", "which *RL algorithm* did ...". */
+function nounPhrase(words: string[], start: number): string[] {
+  const phrase: string[] = [];
+  for (let i = start; i < words.length && phrase.length < 4; i++) {
+    const w = words[i]!;
+    if (!w || AUX.test(w)) break;
+    if (NOT_FOCUS.test(w)) {
+      if (phrase.length) break;
+      continue;
+    }
+    phrase.push(w);
+  }
+  return phrase;
+}
+
 export const answerKind = (question: string): AnswerKind => questionForm(question).kind;
 
 const NUMBER = /^\d[\d.,]*[kmb%]?$/i;
@@ -132,11 +141,17 @@ const NUMBER = /^\d[\d.,]*[kmb%]?$/i;
 export function analyzeQuery(question: string, corpus: CorpusVocabulary): QueryAnalysis {
   const qTerms: QueryTerm[] = [];
   const weights = new Map<string, number>();
+  // Words as written, plus the joined forms of compounds ("GPT-3" -> gpt3, "BooksCorpus" -> parts) only
+  // where the corpus uses them: "reward-predictor" must not add an unknown "rewardpredictor" that no
+  // passage can match (it would count as novel and dilute every share).
+  const plain = new Set(terms(question, false));
   for (const t of terms(question)) {
     if (weights.has(t)) continue;
+    const known = corpus.has(t);
+    if (!plain.has(t) && !known) continue;
     const weight = corpus.idf(t);
     weights.set(t, weight);
-    qTerms.push({ term: t, weight, known: corpus.has(t) });
+    qTerms.push({ term: t, weight, known, joined: !plain.has(t) });
   }
   const totalWeight = qTerms.reduce((s, t) => s + t.weight, 0) || 1;
   const sequence = terms(question, false);

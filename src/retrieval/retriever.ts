@@ -54,6 +54,8 @@ export interface SearchResult {
   hits: SearchHit[];
 }
 
+const PASSAGES = new WeakMap<LoadedIndex, PassageCache>();
+
 export class Retriever {
   private readonly reranker: Reranker;
   private readonly aliases: Map<string, string>;
@@ -69,10 +71,16 @@ export class Retriever {
   ) {
     this.aliases = new Map(index.manifest.documents.map((d) => [d.id, (d.aliases ?? []).join(" ")]));
     this.sentenceWeights = params.sentence ?? DEFAULT_SENTENCE_WEIGHTS;
-    this.passages = new PassageCache((ord) => {
-      const c = index.chunks[ord]!;
-      return { text: c.text, section: c.section, heading: this.heading(c) };
-    });
+    // One cache per loaded index, shared by every retriever over it (evaluation sweeps build many).
+    let passages = PASSAGES.get(index);
+    if (!passages) {
+      passages = new PassageCache((ord) => {
+        const c = index.chunks[ord]!;
+        return { text: c.text, section: c.section, heading: this.heading(c) };
+      });
+      PASSAGES.set(index, passages);
+    }
+    this.passages = passages;
     this.reranker = reranker ?? new AnswerReranker(this.passages, params.rerankWeight, this.sentenceWeights);
   }
 

@@ -1,5 +1,5 @@
 /**
- * How well a short run of a passage's sentences (a window of one or two) answers a question. Shared by
+ * How well a short run of a passage's sentences (a window of one to three) answers a question. Shared by
  * the reranker (a passage is as good as its best window) and the reader (which answers with it).
  *
  * Signals, each following from how questions and their answers are written:
@@ -12,8 +12,9 @@
  *               for "why", a definition for "what is"); stronger next to the focus noun ("the *Adam*
  *               optimizer") or a question term;
  *  - shape:     headings, formulas and flattened tables are not answers when a sentence states the fact;
- *  - length:    a second sentence must earn its place (it often does: the sentence that restates the
- *               question is followed by the one that answers it).
+ *  - length:    every sentence after the first must earn its place (it often does: the sentence that
+ *               restates the question is followed by the one that answers it); at most 3 sentences
+ *               and 420 characters.
  * A window that opens by pointing back ("This is the most popular ...") starts one unit earlier, so the
  * answer carries what "this" is.
  */
@@ -49,41 +50,77 @@ export interface WindowScore {
   score: number;
 }
 
-const REASON_CUE =
-  /\b(because|since|so that|in order to|due to|thus|therefore|hence|as a result|this (allows|enables|makes|means|helps)|which (allows|enables|makes|means|helps)|only (requires?|needs?)|easier|harder|more (consistent|reliable|efficient|accurate|robust|stable|diverse)|less (noisy|expensive)|better|cheaper|faster|higher[- ]quality|avoids?|prevents?|reduces?|improves?|leads? to|allows?|enables?|helps?|motivat\w+|to (reduce|avoid|improve|ensure|prevent|encourage|make))\b/i;
+/** Explicit causal markers: the sentence gives a reason. */
+const REASON_STRONG =
+  /\b(because|since|so that|in order to|due to|as a result|the (intuition|reason|motivation|rationale) (is|was)|this is (because|why)|(which|this|that) (allows|enables|lets|makes|means|helps|avoids|prevents)|allows? (us|the model|it) to|only (requires?|needs?)|otherwise|so as to)\b/i;
+/** Weaker evaluative cues: "easier", "more consistent", "higher quality", "we suspect". */
+const REASON_WEAK =
+  /\b(we (suspect|believe|hypothesi[sz]e|conjecture|speculate)|likely|presumably|counteract|thus|therefore|hence|easier|harder|more (consistent|reliable|efficient|accurate|robust|stable|diverse)|less (noisy|expensive)|better|cheaper|faster|higher[- ]quality|avoids?|prevents?|reduces?|improves?|leads? to|allows?|enables?|helps?|motivat\w+|to (reduce|avoid|improve|ensure|prevent|encourage|make)|crucially|important(ly)?)\b/i;
 const DEFINITION_CUE = /\b(is|are|refers? to|means?|called|known as|defined as|denotes?|consists? of)\b/i;
-const METHOD_CUE = /\b(by|using|via|through|we (use|add|train|apply|ask|compute|concatenate|inject|sample|fine-?tune|collect|filter|mix|insert|feed|convert|treat))\b/i;
+const METHOD_CUE = /\b(by|using|via|through|with|we (use|add|train|apply|ask|compute|concatenate|inject|sample|fine-?tune|collect|filter|mix|insert|feed|convert|treat))\b/i;
+/** Words that name what they introduce: "call this “composability gap”", "known as self-consistency". */
+const NAMING = /^(call|calls|called|known|termed|dubbed|named|coined|refer|refers|referred)$/i;
+/** Units a measured quantity is written with ("16 epochs", "2 seconds", "570GB", "45.6%"). */
+const UNIT =
+  /^(%|percent|x|×|times|seconds?|minutes?|hours?|days?|weeks?|months?|years?|ms|tokens?|words?|characters?|bytes?|[kmgtp]b|kwh|kw|flops?|petaflops?|steps?|epochs?|layers?|heads?|parameters?|params|examples?|samples?|prompts?|comparisons?|queries|labelers?|contractors?|gpus?|books?|pages?|documents?|articles?|shards?|languages?|billion|million|thousand|trillion|k|m|b|usd|dollars?|cents?)$/i;
 
 const normNumber = (s: string) => s.toLowerCase().replace(/,/g, "");
 
-/** 0/0.5/1/1.5: whether the sentence holds an answer of the asked-for kind (see the file comment). */
+/**
+ * 0..2.25: whether the sentence holds an answer of the asked-for kind that the question does not already
+ * state. A number or name scores its tie to what is asked (1.5: next to the focus noun or with a unit,
+ * "16 *epochs*", or a quoted or named term; 1: near a question term; 0.5: anywhere) times
+ * (0.5 + the share of the question's terms within 6 tokens of it): the answer stands among the words
+ * of the question ("We *train* our *SFT models* for *16 epochs*"). Cues of a reason, definition or method
+ * score 1.5 (explicit "because"), 1 or 0.5.
+ */
 export function candidateStrength(q: QueryAnalysis, s: AnalyzedSentence): number {
   const tokens = s.tokens;
-  const near = (at: number) => {
-    for (let j = Math.max(0, at - 3); j <= Math.min(tokens.length - 1, at + 3); j++)
-      if (j !== at && tokens[j]!.terms.some((t) => q.focus.has(t) || q.weights.has(t))) return true;
+  const within = (at: number, span: number, test: (t: string) => boolean) => {
+    for (let j = Math.max(0, at - span); j <= Math.min(tokens.length - 1, at + span); j++) if (j !== at && tokens[j]!.terms.some(test)) return true;
     return false;
   };
+  const nearFocus = (at: number) => q.focus.size > 0 && within(at, 2, (t) => q.focus.has(t));
+  const nearQuestion = (at: number) => within(at, 4, (t) => q.weights.has(t));
   // A table row is read with its header: its values stand next to the header's column names.
-  const rowNear = s.shape === "row" && s.header !== undefined && [...q.weights.keys()].some((t) => s.header!.terms.has(t) || s.termSet.has(t));
+  const rowOfQuestion = s.shape === "row" && [...q.weights.keys()].some((t) => s.header?.terms.has(t) || s.termSet.has(t));
+  /** Share of the question's weight within `span` tokens of token `at`. */
+  const local = (at: number, span = 6) => {
+    let found = 0;
+    for (const t of q.terms) {
+      for (let j = Math.max(0, at - span); j <= Math.min(tokens.length - 1, at + span); j++)
+        if (j !== at && tokens[j]!.terms.includes(t.term)) {
+          found += t.weight;
+          break;
+        }
+    }
+    return found / q.totalWeight;
+  };
+  let best = 0;
   switch (q.kind) {
     case "quantity": {
       const questionNumbers = new Set([...q.numbers].map(normNumber));
-      let best = 0;
+      const share = [...q.focus].some((f) => /^(share|fraction|percentag|percent|proport)/.test(f));
       tokens.forEach((t, i) => {
-        if (t.number && !questionNumbers.has(normNumber(t.text))) best = Math.max(best, rowNear || near(i) ? 1.5 : 1);
+        if (!t.number || questionNumbers.has(normNumber(t.text))) return;
+        const unit = UNIT.test(tokens[i + 1]?.text ?? "") || /\d(%|[kmgt]b|x)$/i.test(t.text);
+        const tied = nearFocus(i) || (share ? /%$/.test(t.text) : q.focus.size === 0 && unit);
+        // "two video clips" is a count of something, rarely the quantity asked for unless it is tied to it.
+        const tie = tied ? 1.5 : t.numberWord ? 0.5 : rowOfQuestion || nearQuestion(i) ? 1 : 0.5;
+        best = Math.max(best, tie * (0.5 + (s.shape === "row" ? 0.5 : local(i))));
       });
       return best;
     }
     case "entity": {
-      let best = 0;
       tokens.forEach((t, i) => {
-        if (t.name && t.terms.length > 0 && !t.terms.every((x) => q.weights.has(x))) best = Math.max(best, near(i) ? 1.5 : 1);
+        if (!(t.name || t.quoted) || t.terms.length === 0 || t.terms.every((x) => q.weights.has(x))) return;
+        const named = t.quoted || (i > 0 && tokens.slice(Math.max(0, i - 3), i).some((p) => NAMING.test(p.text)));
+        best = Math.max(best, (named || nearFocus(i) ? 1.5 : nearQuestion(i) ? 1 : 0.5) * (0.5 + local(i)));
       });
       return best;
     }
     case "reason":
-      return REASON_CUE.test(s.text) ? 1 : 0;
+      return REASON_STRONG.test(s.text) ? 1.5 : REASON_WEAK.test(s.text) ? 1 : 0;
     case "definition":
       return DEFINITION_CUE.test(s.text) ? 1 : 0;
     case "method":
@@ -92,6 +129,10 @@ export function candidateStrength(q: QueryAnalysis, s: AnalyzedSentence): number
       return 0;
   }
 }
+
+/** A window holds at most this many sentences and characters. */
+export const MAX_SENTENCES = 3;
+export const MAX_WINDOW_CHARS = 420;
 
 function shareOf(q: QueryAnalysis, sets: ReadonlyArray<ReadonlySet<string>>): number {
   let found = 0;
@@ -103,7 +144,9 @@ function shareOf(q: QueryAnalysis, sets: ReadonlyArray<ReadonlySet<string>>): nu
 export function scoreWindows(q: QueryAnalysis, passage: AnalyzedPassage, heading: ReadonlySet<string>, w: SentenceWeights = DEFAULT_SENTENCE_WEIGHTS): WindowScore[] {
   const ss = passage.sentences;
   const own = ss.map((s) => shareOf(q, [s.termSet]));
-  const candidate = ss.map((s, i) => (own[i]! > 0 || s.shape === "row" ? candidateStrength(q, s) : 0));
+  // A candidate counts in any sentence of a window (the answer often follows, with no question term of its
+  // own, the sentence that restates the question); a window needs a question term somewhere.
+  const candidate = ss.map((s) => candidateStrength(q, s));
   const factor = (s: AnalyzedSentence) => (s.shape === "sentence" ? 1 : w.shape[s.shape]);
   const out: WindowScore[] = [];
   const push = (start: number, end: number) => {
@@ -124,10 +167,16 @@ export function scoreWindows(q: QueryAnalysis, passage: AnalyzedPassage, heading
   for (let i = 0; i < ss.length; i++) {
     const s = ss[i]!;
     // An anaphoric opening needs the unit before it (a heading, or the sentence "this" refers to).
-    if (s.anaphoric && i > 0) push(i - 1, i);
-    else push(i, i);
-    const next = ss[i + 1];
-    if (next && next.block === s.block && next.shape === "sentence" && s.shape === "sentence") push(s.anaphoric && i > 0 ? i - 1 : i, i + 1);
+    const start = s.anaphoric && i > 0 ? i - 1 : i;
+    push(start, i);
+    // The sentence that restates the question is often followed by the one that answers it.
+    let chars = ss.slice(start, i + 1).reduce((n, x) => n + x.text.length, 0);
+    for (let end = i + 1; end < Math.min(ss.length, i + MAX_SENTENCES); end++) {
+      const next = ss[end]!;
+      chars += next.text.length;
+      if (next.block !== s.block || next.shape !== "sentence" || s.shape !== "sentence" || chars > MAX_WINDOW_CHARS) break;
+      push(start, end);
+    }
   }
   return out;
 }

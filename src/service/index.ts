@@ -13,6 +13,7 @@ import type { IndexedDocument } from "../index/types.js";
 import type { Retriever } from "../retrieval/retriever.js";
 import { AppError } from "../errors.js";
 import { DEFAULT_SENTENCE_WEIGHTS, type SentenceWeights } from "../retrieval/sentence-score.js";
+import type { loadIndex } from "../index/store.js";
 import { LiveIndex } from "./live-index.js";
 import { Reindexer } from "./reindex.js";
 
@@ -31,6 +32,8 @@ export interface ServiceOptions {
   llm?: ChatModel | null;
   /** An embedder shared with other services (evaluation sweeps); its owner closes it, not this service. */
   embedder?: Embedder;
+  /** Reads an index from disk (evaluation sweeps share one loaded index between services). */
+  loadIndex?: typeof loadIndex;
 }
 
 function sentenceWeights(config: Config): SentenceWeights {
@@ -53,7 +56,7 @@ export class QaService {
   ) {
     this.embedder = opts.embedder ?? createEmbedder(config);
     this.ownsEmbedder = opts.embedder === undefined;
-    this.live = new LiveIndex(config.indexDir, this.embedder, { ...config.retrieval, sentence: sentenceWeights(config) });
+    this.live = new LiveIndex(config.indexDir, this.embedder, { ...config.retrieval, sentence: sentenceWeights(config) }, opts.loadIndex);
     this.prompts = new PromptLibrary(config.promptsDir);
     this.llm = opts.llm === null ? undefined : (opts.llm ?? (config.llm.provider === "extractive" ? undefined : new OpenAiChatModel(config.llm)));
     this.reindexer = new Reindexer(
@@ -121,7 +124,12 @@ export class QaService {
             defaultK: 5,
             promptVersion: this.config.prompt.version,
             tokenBudget: this.config.prompt.tokenBudget,
-            abstainThreshold: this.config.retrieval.abstainThreshold,
+            evidence: {
+              threshold: this.config.retrieval.abstainThreshold,
+              minCandidate: this.config.retrieval.abstainMinCandidate,
+              maxNovelty: this.config.retrieval.abstainMaxNovelty,
+              maxNamedNovelty: this.config.retrieval.abstainMaxNamedNovelty,
+            },
             readerPrior: this.config.reader.prior,
             prices: this.config.prices,
           },

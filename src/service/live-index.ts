@@ -24,6 +24,8 @@ export class LiveIndex {
     readonly dir: string,
     private readonly embedder: Embedder,
     private readonly params: RetrievalParams & { ef: number },
+    /** How an index is read from disk (evaluation sweeps pass a memoised loader). */
+    private readonly load: typeof loadIndex = loadIndex,
   ) {}
 
   current(): Retriever | null {
@@ -42,7 +44,7 @@ export class LiveIndex {
       const manifest = await readManifest(this.dir).catch(() => null);
       if (manifest && manifest.generation === this.retriever?.index.manifest.generation) return false;
       try {
-        const index = await loadIndex(this.dir, { embedder: this.embedder, ef: this.params.ef });
+        const index = await this.load(this.dir, { embedder: this.embedder, ef: this.params.ef });
         // A corpus-fitted embedder (LSA) embeds queries in the space stored with this index.
         const embedder = index.embedderModel && this.embedder.withModel ? this.embedder.withModel(index.embedderModel) : this.embedder;
         this.retriever = new Retriever(index, embedder, this.params);
