@@ -10,13 +10,31 @@ export interface Passage {
   text: string;
 }
 
+/** Token counts of rendered passages by chunk content hash and position: a chunk's text never changes. */
+const COSTS = new Map<string, number>();
+const COSTS_LIMIT = 100_000;
+
+function costOf(n: number, hit: SearchHit): number {
+  const key = `${hit.chunk.hash}:${hit.chunk.id}:${n}`;
+  let cost = COSTS.get(key);
+  if (cost === undefined) {
+    if (COSTS.size >= COSTS_LIMIT) COSTS.clear();
+    COSTS.set(key, (cost = countTokens(renderPassage(n, hit, hit.chunk.text))));
+  }
+  return cost;
+}
+
+/** Every hit as a numbered passage, whole: what the extractive reader reads (no token budget, no tokenizer). */
+export function numberPassages(hits: SearchHit[]): Passage[] {
+  return hits.map((hit, i) => ({ n: i + 1, hit, text: hit.chunk.text }));
+}
+
 /** Takes hits in rank order while they fit in `budget` tokens; the last one may be truncated. */
 export function packPassages(hits: SearchHit[], budget: number): Passage[] {
   const out: Passage[] = [];
   let used = 0;
   for (const hit of hits) {
-    const rendered = renderPassage(out.length + 1, hit, hit.chunk.text);
-    const cost = countTokens(rendered);
+    const cost = costOf(out.length + 1, hit);
     if (used + cost <= budget) {
       out.push({ n: out.length + 1, hit, text: hit.chunk.text });
       used += cost;

@@ -3,8 +3,8 @@
  * (Ollama, vLLM, llama.cpp server, LM Studio) by base URL. Timeouts and bounded retries come from the
  * client; usage comes from the server when it reports it, otherwise it is counted with the tokenizer.
  */
-import { AIMessageChunk, HumanMessage, SystemMessage } from "@langchain/core/messages";
-import { ChatOpenAI } from "@langchain/openai";
+import type { AIMessageChunk } from "@langchain/core/messages";
+import type { ChatOpenAI } from "@langchain/openai";
 import type { Config } from "../config/index.js";
 import { countTokens } from "./tokens.js";
 
@@ -21,32 +21,42 @@ export interface ChatModel {
 
 export class OpenAiChatModel implements ChatModel {
   readonly model: string;
-  private readonly client: ChatOpenAI;
+  private client: Promise<ChatOpenAI> | undefined;
   private readonly timeoutMs: number;
 
-  constructor(cfg: Config["llm"]) {
+  constructor(private readonly cfg: Config["llm"]) {
     this.model = cfg.model;
     this.timeoutMs = cfg.timeoutMs;
-    this.client = new ChatOpenAI({
-      model: cfg.model,
-      temperature: cfg.temperature,
-      maxTokens: cfg.maxTokens,
-      timeout: cfg.timeoutMs,
-      maxRetries: cfg.maxRetries,
-      apiKey: cfg.apiKey ?? "not-needed",
-      streamUsage: true,
-      configuration: cfg.baseUrl ? { baseURL: cfg.baseUrl } : undefined,
-    });
+  }
+
+  /** The LangChain client, loaded on the first call: an extractive-only process never loads the OpenAI SDK. */
+  private chat(): Promise<ChatOpenAI> {
+    const cfg = this.cfg;
+    return (this.client ??= import("@langchain/openai").then(
+      ({ ChatOpenAI }) =>
+        new ChatOpenAI({
+          model: cfg.model,
+          temperature: cfg.temperature,
+          maxTokens: cfg.maxTokens,
+          timeout: cfg.timeoutMs,
+          maxRetries: cfg.maxRetries,
+          apiKey: cfg.apiKey ?? "not-needed",
+          streamUsage: true,
+          configuration: cfg.baseUrl ? { baseURL: cfg.baseUrl } : undefined,
+        }),
+    ));
   }
 
   async complete(system: string, user: string, opts: { onToken?: (delta: string) => void; signal?: AbortSignal } = {}): Promise<LlmReply> {
+    const client = await this.chat();
+    const { HumanMessage, SystemMessage } = await import("@langchain/core/messages");
     const messages = [new SystemMessage(system), new HumanMessage(user)];
     const signal = opts.signal ? AbortSignal.any([opts.signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs);
     let text = "";
     let usage: { input_tokens: number; output_tokens: number } | undefined;
     if (opts.onToken) {
       let final: AIMessageChunk | undefined;
-      for await (const chunk of await this.client.stream(messages, { signal })) {
+      for await (const chunk of await client.stream(messages, { signal })) {
         const delta = typeof chunk.content === "string" ? chunk.content : "";
         if (delta) {
           text += delta;
@@ -56,7 +66,7 @@ export class OpenAiChatModel implements ChatModel {
       }
       usage = final?.usage_metadata;
     } else {
-      const reply = await this.client.invoke(messages, { signal });
+      const reply = await client.invoke(messages, { signal });
       text = typeof reply.content === "string" ? reply.content : JSON.stringify(reply.content);
       usage = reply.usage_metadata;
     }

@@ -4,7 +4,7 @@
  */
 import type { Config } from "../config/index.js";
 import type { Retriever } from "../retrieval/retriever.js";
-import { packPassages, renderPassages, type Passage } from "./context.js";
+import { numberPassages, packPassages, renderPassages, type Passage } from "./context.js";
 import { costOf, NO_USAGE, type Usage } from "./cost.js";
 import { DEFAULT_EVIDENCE_LIMITS, judgeEvidence, type EvidenceLimits } from "./evidence.js";
 import { DEFAULT_READER, extractAnswer } from "./extractive.js";
@@ -101,7 +101,8 @@ export async function ask(ctx: AnswerContext, req: AskRequest, hooks: AskHooks =
   const query = retriever.analyze(standalone);
   const found = await retriever.search(query, { k, docs: req.docs });
   const retrievalMs = performance.now() - t0;
-  const passages = packPassages(found.hits, settings.tokenBudget);
+  // The token budget is the LLM's; the extractive reader reads the k passages whole (and needs no tokenizer).
+  const passages = llm ? packPassages(found.hits, settings.tokenBudget) : numberPassages(found.hits);
   const docs = retriever.index.manifest.documents;
   const toCitations = (cited: number[]) => passages.map((p) => citation(p, docs, cited.includes(p.n)));
 

@@ -1,12 +1,7 @@
 /** OpenAI embeddings (or any OpenAI-compatible /v1/embeddings server) through @langchain/openai. */
 import { OpenAIEmbeddings } from "@langchain/openai";
-import type { Embedder } from "./types.js";
+import { OPENAI_DIMENSIONS, type Embedder } from "./types.js";
 
-const KNOWN_DIMENSIONS: Record<string, number> = {
-  "text-embedding-3-small": 1536,
-  "text-embedding-3-large": 3072,
-  "text-embedding-ada-002": 1536,
-};
 
 export interface OpenAiEmbedderOptions {
   model: string;
@@ -21,7 +16,7 @@ export class OpenAiEmbedder implements Embedder {
   private readonly client: OpenAIEmbeddings;
 
   constructor(opts: OpenAiEmbedderOptions) {
-    this.dimensions = opts.dimensions ?? KNOWN_DIMENSIONS[opts.model] ?? 1536;
+    this.dimensions = opts.dimensions ?? OPENAI_DIMENSIONS[opts.model] ?? 1536;
     this.id = `openai:${opts.model}`;
     this.client = new OpenAIEmbeddings({
       model: opts.model,

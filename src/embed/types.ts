@@ -16,3 +16,6 @@ export interface Embedder {
   /** Corpus-fitted embedders only: this embedder in the space of a stored model. */
   withModel?(model: Uint8Array): Embedder;
 }
+
+/** Output sizes of OpenAI's embedding models (an unknown model is assumed to give 1536). */
+export const OPENAI_DIMENSIONS: Readonly<Record<string, number>> = { "text-embedding-3-small": 1536, "text-embedding-3-large": 3072, "text-embedding-ada-002": 1536 };

@@ -163,6 +163,8 @@ export function analyzePassage(text: string, section: string | null = null): Ana
 
 export interface CachedPassage {
   analysis: AnalyzedPassage;
+  /** The passage's distinct words (longer than 2 letters, lower case), for near-duplicate checks. */
+  words: ReadonlySet<string>;
   /** Terms of the words the passage is known by beyond its text: document title, aliases, section. */
   heading: ReadonlySet<string>;
 }
@@ -177,7 +179,8 @@ export class PassageCache {
     let p = this.cache.get(ordinal);
     if (!p) {
       const c = this.source(ordinal);
-      this.cache.set(ordinal, (p = { analysis: analyzePassage(c.text, c.section), heading: new Set(terms(c.heading)) }));
+      const words = new Set(c.text.toLowerCase().split(/\W+/).filter((w) => w.length > 2));
+      this.cache.set(ordinal, (p = { analysis: analyzePassage(c.text, c.section), words, heading: new Set(terms(c.heading)) }));
     }
     return p;
   }

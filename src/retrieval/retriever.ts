@@ -142,7 +142,7 @@ export class Retriever {
       .sort((a, b) => b.score - a.score || a.ordinal - b.ordinal);
     const depth = Math.max(params.rerankDepth, opts.k);
     const head = params.rerankWeight > 0 ? this.reranker.rerank(q, ranked.slice(0, depth)) : ranked.slice(0, depth);
-    const hits = collapseNearDuplicates([...head, ...ranked.slice(depth)]).slice(0, opts.k);
+    const hits = collapseNearDuplicates([...head, ...ranked.slice(depth)], opts.k, (ord) => this.passages.get(ord).words);
     return { query: q, hits };
   }
 }
@@ -150,19 +150,20 @@ export class Retriever {
 /**
  * Overlapping neighbours (chunk i and i+1 of the same document share their overlap) and repeated
  * passages would fill the top-k with the same text: keep the better-ranked one when two candidates
- * share most of their words.
+ * share most of their words. Stops once `k` are kept.
  */
-function collapseNearDuplicates<T extends { chunk: Chunk }>(ranked: T[]): T[] {
-  const kept: Array<{ item: T; words: Set<string> }> = [];
+function collapseNearDuplicates<T extends { chunk: Chunk; ordinal: number }>(ranked: T[], k: number, wordsOf: (ordinal: number) => ReadonlySet<string>): T[] {
+  const kept: Array<{ item: T; words: ReadonlySet<string> }> = [];
   for (const item of ranked) {
-    const words = new Set(item.chunk.text.toLowerCase().split(/\W+/).filter((w) => w.length > 2));
-    const dup = kept.some((k) => k.item.chunk.docId === item.chunk.docId && overlap(k.words, words) > 0.8);
+    if (kept.length >= k) break;
+    const words = wordsOf(item.ordinal);
+    const dup = kept.some((x) => x.item.chunk.docId === item.chunk.docId && overlap(x.words, words) > 0.8);
     if (!dup) kept.push({ item, words });
   }
-  return kept.map((k) => k.item);
+  return kept.map((x) => x.item);
 }
 
-function overlap(a: Set<string>, b: Set<string>): number {
+function overlap(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
   const [small, large] = a.size < b.size ? [a, b] : [b, a];
   if (small.size === 0) return 0;
   let n = 0;

@@ -67,6 +67,68 @@ const UNIT =
 const normNumber = (s: string) => s.toLowerCase().replace(/,/g, "");
 
 /**
+ * What window scoring needs from a question, computed once per analysis (the hot path reads it per
+ * sentence): the question's terms as bit positions, so that a sentence's match is one 32-bit mask and a
+ * window's share is an OR of masks. Questions with more than 31 distinct terms keep their 31 rarest.
+ */
+interface QuestionFacts {
+  termIndex: Map<string, number>;
+  weights: Float64Array;
+  total: number;
+  numbers: Set<string>;
+  /** The focus asks for a share ("what share", "what fraction"): a percentage is tied to it. */
+  share: boolean;
+}
+const MAX_TERMS = 31;
+const FACTS = new WeakMap<QueryAnalysis, QuestionFacts>();
+function factsOf(q: QueryAnalysis): QuestionFacts {
+  let f = FACTS.get(q);
+  if (!f) {
+    const kept = q.terms.length <= MAX_TERMS ? q.terms : [...q.terms].sort((a, b) => b.weight - a.weight).slice(0, MAX_TERMS);
+    const weights = Float64Array.from(kept, (t) => t.weight);
+    f = {
+      termIndex: new Map(kept.map((t, i) => [t.term, i])),
+      weights,
+      total: weights.reduce((a, b) => a + b, 0) || 1,
+      numbers: new Set([...q.numbers].map(normNumber)),
+      share: [...q.focus].some((x) => /^(share|fraction|percentag|percent|proport)/.test(x)),
+    };
+    FACTS.set(q, f);
+  }
+  return f;
+}
+
+/** The question terms a set of terms holds, as a bit mask. */
+function maskOf(f: QuestionFacts, set: Iterable<string>): number {
+  let m = 0;
+  for (const t of set) {
+    const i = f.termIndex.get(t);
+    if (i !== undefined) m |= 1 << i;
+  }
+  return m;
+}
+
+/** Weighted share of the question held by a mask. */
+function shareOfMask(f: QuestionFacts, mask: number): number {
+  let found = 0;
+  for (let m = mask, i = 0; m !== 0; m >>>= 1, i++) if (m & 1) found += f.weights[i]!;
+  return found / f.total;
+}
+
+/** Whether a token within `span` of `at` (not `at` itself) has a non-zero entry. */
+function anyWithin(flags: ArrayLike<number>, at: number, span: number): boolean {
+  for (let j = Math.max(0, at - span); j <= Math.min(flags.length - 1, at + span); j++) if (j !== at && flags[j] !== 0) return true;
+  return false;
+}
+
+/** Share of the question's weight matched within `span` tokens of `at`. */
+function localShare(f: QuestionFacts, masks: Int32Array, at: number, span: number): number {
+  let m = 0;
+  for (let j = Math.max(0, at - span); j <= Math.min(masks.length - 1, at + span); j++) if (j !== at) m |= masks[j]!;
+  return shareOfMask(f, m);
+}
+
+/**
  * 0..2.25: whether the sentence holds an answer of the asked-for kind that the question does not already
  * state. A number or name scores its tie to what is asked (1.5: next to the focus noun or with a unit,
  * "16 *epochs*", or a quoted or named term; 1: near a question term; 0.5: anywhere) times
@@ -75,107 +137,108 @@ const normNumber = (s: string) => s.toLowerCase().replace(/,/g, "");
  * score 1.5 (explicit "because"), 1 or 0.5.
  */
 export function candidateStrength(q: QueryAnalysis, s: AnalyzedSentence): number {
-  const tokens = s.tokens;
-  const within = (at: number, span: number, test: (t: string) => boolean) => {
-    for (let j = Math.max(0, at - span); j <= Math.min(tokens.length - 1, at + span); j++) if (j !== at && tokens[j]!.terms.some(test)) return true;
-    return false;
-  };
-  const nearFocus = (at: number) => q.focus.size > 0 && within(at, 2, (t) => q.focus.has(t));
-  const nearQuestion = (at: number) => within(at, 4, (t) => q.weights.has(t));
-  // A table row is read with its header: its values stand next to the header's column names.
-  const rowOfQuestion = s.shape === "row" && [...q.weights.keys()].some((t) => s.header?.terms.has(t) || s.termSet.has(t));
-  /** Share of the question's weight within `span` tokens of token `at`. */
-  const local = (at: number, span = 6) => {
-    let found = 0;
-    for (const t of q.terms) {
-      for (let j = Math.max(0, at - span); j <= Math.min(tokens.length - 1, at + span); j++)
-        if (j !== at && tokens[j]!.terms.includes(t.term)) {
-          found += t.weight;
-          break;
-        }
-    }
-    return found / q.totalWeight;
-  };
-  let best = 0;
   switch (q.kind) {
-    case "quantity": {
-      const questionNumbers = new Set([...q.numbers].map(normNumber));
-      const share = [...q.focus].some((f) => /^(share|fraction|percentag|percent|proport)/.test(f));
-      tokens.forEach((t, i) => {
-        if (!t.number || questionNumbers.has(normNumber(t.text))) return;
-        const unit = UNIT.test(tokens[i + 1]?.text ?? "") || /\d(%|[kmgt]b|x)$/i.test(t.text);
-        const tied = nearFocus(i) || (share ? /%$/.test(t.text) : q.focus.size === 0 && unit);
-        // "two video clips" is a count of something, rarely the quantity asked for unless it is tied to it.
-        const tie = tied ? 1.5 : t.numberWord ? 0.5 : rowOfQuestion || nearQuestion(i) ? 1 : 0.5;
-        best = Math.max(best, tie * (0.5 + (s.shape === "row" ? 0.5 : local(i))));
-      });
-      return best;
-    }
-    case "entity": {
-      tokens.forEach((t, i) => {
-        if (!(t.name || t.quoted) || t.terms.length === 0 || t.terms.every((x) => q.weights.has(x))) return;
-        const named = t.quoted || (i > 0 && tokens.slice(Math.max(0, i - 3), i).some((p) => NAMING.test(p.text)));
-        best = Math.max(best, (named || nearFocus(i) ? 1.5 : nearQuestion(i) ? 1 : 0.5) * (0.5 + local(i)));
-      });
-      return best;
-    }
     case "reason":
       return REASON_STRONG.test(s.text) ? 1.5 : REASON_WEAK.test(s.text) ? 1 : 0;
     case "definition":
       return DEFINITION_CUE.test(s.text) ? 1 : 0;
     case "method":
       return METHOD_CUE.test(s.text) ? 0.5 : 0;
+    case "quantity":
+    case "entity":
+      break;
     default:
       return 0;
   }
+  const tokens = s.tokens;
+  const f = factsOf(q);
+  const masks = new Int32Array(tokens.length);
+  const focus = new Uint8Array(tokens.length);
+  for (let i = 0; i < tokens.length; i++) {
+    for (const x of tokens[i]!.terms) {
+      const k = f.termIndex.get(x);
+      if (k !== undefined) masks[i]! |= 1 << k;
+      if (q.focus.has(x)) focus[i] = 1;
+    }
+  }
+  let best = 0;
+  if (q.kind === "quantity") {
+    // A table row is read with its header: its values stand next to the header's column names.
+    const row = s.shape === "row";
+    const rowOfQuestion = row && (maskOf(f, s.termSet) | maskOf(f, s.header?.terms ?? [])) !== 0;
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i]!;
+      if (!t.number || f.numbers.has(normNumber(t.text))) continue;
+      const unit = UNIT.test(tokens[i + 1]?.text ?? "") || /\d(%|[kmgt]b|x)$/i.test(t.text);
+      const tied = anyWithin(focus, i, 2) || (f.share ? /%$/.test(t.text) : q.focus.size === 0 && unit);
+      // "two video clips" is a count of something, rarely the quantity asked for unless it is tied to it.
+      const tie = tied ? 1.5 : t.numberWord ? 0.5 : rowOfQuestion || anyWithin(masks, i, 4) ? 1 : 0.5;
+      best = Math.max(best, tie * (0.5 + (row ? 0.5 : localShare(f, masks, i, 6))));
+    }
+    return best;
+  }
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (!(t.name || t.quoted) || t.terms.length === 0 || t.terms.every((x) => q.weights.has(x))) continue;
+    let named = t.quoted;
+    for (let j = Math.max(0, i - 3); j < i && !named; j++) named = NAMING.test(tokens[j]!.text);
+    const tie = named || anyWithin(focus, i, 2) ? 1.5 : anyWithin(masks, i, 4) ? 1 : 0.5;
+    best = Math.max(best, tie * (0.5 + localShare(f, masks, i, 6)));
+  }
+  return best;
 }
 
 /** A window holds at most this many sentences and characters. */
 export const MAX_SENTENCES = 3;
 export const MAX_WINDOW_CHARS = 420;
 
-function shareOf(q: QueryAnalysis, sets: ReadonlyArray<ReadonlySet<string>>): number {
-  let found = 0;
-  for (const t of q.terms) if (sets.some((set) => set.has(t.term))) found += t.weight;
-  return found / q.totalWeight;
-}
 
 /** Every window of one or two sentences of the passage, scored against the question. */
 export function scoreWindows(q: QueryAnalysis, passage: AnalyzedPassage, heading: ReadonlySet<string>, w: SentenceWeights = DEFAULT_SENTENCE_WEIGHTS): WindowScore[] {
   const ss = passage.sentences;
-  const own = ss.map((s) => shareOf(q, [s.termSet]));
+  const f = factsOf(q);
+  const mask = ss.map((s) => maskOf(f, s.termSet) | 0);
+  const headerMask = ss.map((s) => (s.header ? maskOf(f, s.header.terms) : 0));
+  const headingMask = maskOf(f, heading);
   // A candidate counts in any sentence of a window (the answer often follows, with no question term of its
   // own, the sentence that restates the question); a window needs a question term somewhere.
   const candidate = ss.map((s) => candidateStrength(q, s));
-  const factor = (s: AnalyzedSentence) => (s.shape === "sentence" ? 1 : w.shape[s.shape]);
+  const factor = ss.map((s) => (s.shape === "sentence" ? 1 : w.shape[s.shape]));
   const out: WindowScore[] = [];
-  const push = (start: number, end: number) => {
-    const members = ss.slice(start, end + 1);
-    const sets = members.map((s) => s.termSet);
-    const ownShare = end === start ? own[start]! : shareOf(q, sets);
-    if (ownShare === 0 && !members.some((s) => s.header)) return;
-    const around = [...sets, heading];
-    if (start > 0 && ss[start - 1]!.block === ss[start]!.block) around.push(ss[start - 1]!.termSet);
-    if (end + 1 < ss.length && ss[end + 1]!.block === ss[end]!.block) around.push(ss[end + 1]!.termSet);
-    for (const s of members) if (s.header) around.push(s.header.terms);
-    const context = shareOf(q, around);
-    const cand = Math.max(...candidate.slice(start, end + 1));
-    const shape = members.reduce((f, s) => f * factor(s), 1) ** (1 / members.length);
-    const score = (ownShare + w.context * context + w.candidate * cand) * shape - w.length * (end - start);
-    out.push({ start, end, own: ownShare, context, candidate: cand, score });
-  };
   for (let i = 0; i < ss.length; i++) {
     const s = ss[i]!;
     // An anaphoric opening needs the unit before it (a heading, or the sentence "this" refers to).
     const start = s.anaphoric && i > 0 ? i - 1 : i;
-    push(start, i);
+    let chars = 0;
+    for (let k = start; k <= i; k++) chars += ss[k]!.text.length;
     // The sentence that restates the question is often followed by the one that answers it.
-    let chars = ss.slice(start, i + 1).reduce((n, x) => n + x.text.length, 0);
-    for (let end = i + 1; end < Math.min(ss.length, i + MAX_SENTENCES); end++) {
-      const next = ss[end]!;
-      chars += next.text.length;
-      if (next.block !== s.block || next.shape !== "sentence" || s.shape !== "sentence" || chars > MAX_WINDOW_CHARS) break;
-      push(start, end);
+    for (let end = i; end < Math.min(ss.length, i + MAX_SENTENCES); end++) {
+      if (end > i) {
+        const next = ss[end]!;
+        chars += next.text.length;
+        if (next.block !== s.block || next.shape !== "sentence" || s.shape !== "sentence" || chars > MAX_WINDOW_CHARS) break;
+      }
+      let own = 0;
+      let around = headingMask;
+      let hasHeader = false;
+      let cand = 0;
+      let shape = 1;
+      for (let k = start; k <= end; k++) {
+        own |= mask[k]!;
+        around |= headerMask[k]!;
+        if (ss[k]!.header) hasHeader = true;
+        cand = Math.max(cand, candidate[k]!);
+        shape *= factor[k]!;
+      }
+      if (own === 0 && !hasHeader) continue;
+      around |= own;
+      if (start > 0 && ss[start - 1]!.block === ss[start]!.block) around |= mask[start - 1]!;
+      if (end + 1 < ss.length && ss[end + 1]!.block === ss[end]!.block) around |= mask[end + 1]!;
+      const ownShare = shareOfMask(f, own);
+      const context = shareOfMask(f, around);
+      const n = end - start + 1;
+      const score = (ownShare + w.context * context + w.candidate * cand) * (n === 1 ? shape : shape ** (1 / n)) - w.length * (end - start);
+      out.push({ start, end, own: ownShare, context, candidate: cand, score });
     }
   }
   return out;

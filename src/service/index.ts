@@ -8,7 +8,6 @@ import { OpenAiChatModel, type ChatModel } from "../answer/llm.js";
 import { ask, type AskHooks, type AskRequest, type AskResult } from "../answer/service.js";
 import { createEmbedder, type Embedder } from "../embed/index.js";
 import type { IngestEvent } from "../ingest/pipeline.js";
-import { ingestWithConfig } from "../ingest/run.js";
 import type { IndexedDocument } from "../index/types.js";
 import type { Retriever } from "../retrieval/retriever.js";
 import { AppError } from "../errors.js";
@@ -60,7 +59,8 @@ export class QaService {
     this.prompts = new PromptLibrary(config.promptsDir);
     this.llm = opts.llm === null ? undefined : (opts.llm ?? (config.llm.provider === "extractive" ? undefined : new OpenAiChatModel(config.llm)));
     this.reindexer = new Reindexer(
-      (onEvent: (e: IngestEvent) => void, opts) => ingestWithConfig(config, { onEvent, force: opts.force }),
+      // Loaded on the first re-index: a serving process never needs the PDF parser otherwise.
+      async (onEvent: (e: IngestEvent) => void, opts) => (await import("../ingest/run.js")).ingestWithConfig(config, { onEvent, force: opts.force }),
       () => this.live.reload(),
     );
   }
