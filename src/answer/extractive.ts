@@ -30,7 +30,7 @@ export interface ReaderSettings {
   maxChars: number;
 }
 
-export const DEFAULT_READER: Omit<ReaderSettings, "sentence"> = { prior: 0.3, maxChars: 500 };
+export const DEFAULT_READER: Omit<ReaderSettings, "sentence"> = { prior: 0.6, maxChars: 500 };
 
 export function extractAnswer(q: QueryAnalysis, passages: Passage[], read: (ordinal: number) => CachedPassage, settings: ReaderSettings): ExtractiveAnswer {
   const top = Math.max(...passages.map((p) => p.hit.score), 0) || 1;

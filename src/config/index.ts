@@ -74,9 +74,9 @@ const schema = z.object({
   ABSTAIN_MAX_NOVELTY: num(0, 1).default(0.25),
   ABSTAIN_MAX_NAMED_NOVELTY: num(0, 1).default(0.35),
   READER_CONTEXT_WEIGHT: num(0, 10).default(0.5),
-  READER_CANDIDATE_WEIGHT: num(0, 10).default(0.3),
+  READER_CANDIDATE_WEIGHT: num(0, 10).default(0.6),
   READER_LENGTH_COST: num(0, 10).default(0.1),
-  READER_PRIOR: num(0, 10).default(0.3),
+  READER_PRIOR: num(0, 10).default(0.6),
 
   LLM_PROVIDER: z.enum(["auto", "openai", "openai-compatible", "extractive"]).default("auto"),
   LLM_MODEL: optionalString,

@@ -19,12 +19,15 @@ import { EigenvalueDecomposition, Matrix } from "ml-matrix";
 import { terms } from "../text/analyze.js";
 import type { Embedder } from "./types.js";
 
+/** Version of the fitting procedure (weighting, vocabulary rule, iterations, seed). */
+export const LSA_VERSION = 1;
+
 export interface LsaOptions {
   /** Dimensions kept (LSA_DIMENSIONS). */
   dimensions: number;
   /** A term must occur in at least this many chunks to be part of the space. */
   minDf?: number;
-  /** Subspace (power) iterations: with 6, the kept components are stable from one seed to another. */
+  /** Subspace (power) iterations (3: more change retrieval by less than the choice of random seed does). */
   iterations?: number;
   seed?: number;
 }
@@ -37,15 +40,21 @@ export interface LsaModel {
   table: Float32Array;
 }
 
+export interface LsaFit {
+  model: LsaModel;
+  /** The fitted texts' own vectors (rows of U Σ, L2-normalised): what folding each of them in would give. */
+  vectors: number[][];
+}
+
 interface SparseRow {
   ids: Int32Array;
   values: Float64Array;
 }
 
 /** Sublinear TF x IDF, L2-normalised; terms outside the vocabulary are ignored. */
-function tfidf(text: string, index: ReadonlyMap<string, number>, idf: ArrayLike<number>): SparseRow {
+function tfidf(textTerms: readonly string[], index: ReadonlyMap<string, number>, idf: ArrayLike<number>): SparseRow {
   const tf = new Map<number, number>();
-  for (const t of terms(text)) {
+  for (const t of textTerms) {
     const j = index.get(t);
     if (j !== undefined) tf.set(j, (tf.get(j) ?? 0) + 1);
   }
@@ -121,17 +130,18 @@ function orthonormalize(m: Float64Array, rows: number, cols: number): void {
   }
 }
 
-export function fitLsa(texts: string[], opts: LsaOptions): LsaModel {
+export function fitLsa(texts: string[], opts: LsaOptions): LsaFit {
   const minDf = opts.minDf ?? 2;
   const df = new Map<string, number>();
-  for (const t of texts) for (const term of new Set(terms(t))) df.set(term, (df.get(term) ?? 0) + 1);
+  const analysed = texts.map((t) => terms(t));
+  for (const ts of analysed) for (const term of new Set(ts)) df.set(term, (df.get(term) ?? 0) + 1);
   const vocabulary = [...df].filter(([, n]) => n >= minDf).map(([t]) => t).sort();
   const index = new Map(vocabulary.map((t, j) => [t, j]));
   const n = texts.length;
   const V = vocabulary.length;
   const idf = new Float32Array(V);
   vocabulary.forEach((t, j) => (idf[j] = Math.log(n / df.get(t)!) + 1));
-  const rows = texts.map((t) => tfidf(t, index, idf));
+  const rows = analysed.map((ts) => tfidf(ts, index, idf));
   const k = Math.max(1, Math.min(opts.dimensions, n - 1, V - 1));
   const l = Math.min(k + 20, n, V);
 
@@ -168,7 +178,7 @@ export function fitLsa(texts: string[], opts: LsaOptions): LsaModel {
   // Subspace iteration on A Aᵀ, orthonormalised on the small (chunks) side only.
   const q = timesA(omega);
   orthonormalize(q, n, l);
-  for (let it = 0; it < (opts.iterations ?? 6); it++) {
+  for (let it = 0; it < (opts.iterations ?? 3); it++) {
     q.set(timesA(timesAt(q)));
     orthonormalize(q, n, l);
   }
@@ -185,24 +195,40 @@ export function fitLsa(texts: string[], opts: LsaOptions): LsaModel {
     }
   const eig = new EigenvalueDecomposition(c, { assumeSymmetric: true });
   const order = eig.realEigenvalues.map((value, i) => ({ value, i })).sort((x, y) => y.value - x.value).slice(0, k);
-  const vectors = eig.eigenvectorMatrix;
+  const eigenvectors = eig.eigenvectorMatrix.to2DArray();
   // Right singular vector c: v_c = Aᵀ Q u_c / σ_c; the term table holds V, so a chunk's vector is its row of U Σ.
   const table = new Float32Array(V * k);
   order.forEach(({ value, i }, col) => {
     const sigma = Math.sqrt(Math.max(value, 1e-12));
-    const u = vectors.getColumn(i);
+    const u = eigenvectors.map((r) => r[i]!);
     for (let j = 0; j < V; j++) {
       let s = 0;
       for (let a = 0; a < l; a++) s += z[j * l + a]! * u[a]!;
       table[j * k + col] = s / sigma;
     }
   });
-  return { dimensions: k, vocabulary, idf, table };
+  // The fitted texts' vectors: rows of Q U_b Σ (= A V), normalised; the same as folding each text in.
+  const vectors = rows.map((_, i) => {
+    const out = new Array<number>(k).fill(0);
+    order.forEach(({ value, i: e }, col) => {
+      const sigma = Math.sqrt(Math.max(value, 1e-12));
+      let s = 0;
+      for (let a = 0; a < l; a++) s += q[i * l + a]! * vectors_(e, a);
+      out[col] = s * sigma;
+    });
+    const norm = Math.hypot(...out);
+    return norm === 0 ? out.map(() => 1 / Math.sqrt(k)) : out.map((x) => x / norm);
+  });
+  return { model: { dimensions: k, vocabulary, idf, table }, vectors };
+
+  function vectors_(column: number, row: number): number {
+    return eigenvectors[row]![column]!;
+  }
 }
 
 /** A text in the model's space: TF-IDF folded through the term table, L2-normalised. */
 export function lsaVector(model: LsaModel, index: ReadonlyMap<string, number>, text: string): number[] {
-  const { ids, values } = tfidf(text, index, model.idf);
+  const { ids, values } = tfidf(terms(text), index, model.idf);
   const k = model.dimensions;
   const out = new Float64Array(k);
   for (let a = 0; a < ids.length; a++) {
@@ -250,12 +276,14 @@ export class LsaEmbedder implements Embedder {
     readonly dimensions: number,
     private readonly model?: LsaModel,
   ) {
-    this.id = `lsa-${dimensions}`;
+    // The fitting procedure is part of the identity: a change to it rebuilds the index instead of mixing spaces.
+    this.id = `lsa${LSA_VERSION}-${dimensions}`;
     this.index = new Map(model?.vocabulary.map((t, j) => [t, j]) ?? []);
   }
 
-  async fit(texts: string[]): Promise<Uint8Array> {
-    return encodeLsa(fitLsa(texts, { dimensions: this.dimensions }));
+  async fit(texts: string[]): Promise<{ model: Uint8Array; vectors: number[][] }> {
+    const { model, vectors } = fitLsa(texts, { dimensions: this.dimensions });
+    return { model: encodeLsa(model), vectors: model.dimensions === this.dimensions ? vectors : vectors.map((v) => padVector(v, this.dimensions)) };
   }
 
   withModel(model: Uint8Array): LsaEmbedder {
@@ -283,6 +311,10 @@ export class LsaEmbedder implements Embedder {
   }
 
   async close(): Promise<void> {}
+}
+
+function padVector(v: number[], dimensions: number): number[] {
+  return [...v, ...new Array<number>(dimensions - v.length).fill(0)];
 }
 
 function pad(model: LsaModel, dimensions: number): Float32Array {

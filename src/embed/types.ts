@@ -10,9 +10,10 @@ export interface Embedder {
   close(): Promise<void>;
   /**
    * Corpus-fitted embedders only (LSA): learns the vector space from the texts about to be indexed and
-   * returns the model, which is stored with the index (a pretrained model has no such step).
+   * returns the model, which is stored with the index (a pretrained model has no such step), and the
+   * texts' vectors in that space.
    */
-  fit?(texts: string[]): Promise<Uint8Array>;
+  fit?(texts: string[]): Promise<{ model: Uint8Array; vectors: number[][] }>;
   /** Corpus-fitted embedders only: this embedder in the space of a stored model. */
   withModel?(model: Uint8Array): Embedder;
 }

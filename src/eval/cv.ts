@@ -24,11 +24,11 @@ export type Grid = Record<string, string[]>;
 /** The knobs the defaults are chosen on; the first value of each is today's default. */
 export const DEFAULT_GRID: Grid = {
   RETRIEVAL_DENSE_WEIGHT: ["0.3", "0", "0.6"],
-  RETRIEVAL_RERANK_WEIGHT: ["0.5", "1", "2"],
-  READER_CANDIDATE_WEIGHT: ["0.3", "0.15", "0.6"],
-  READER_PRIOR: ["0.3", "0.1", "0.6"],
-  ABSTAIN_THRESHOLD: ["0.3", "0.4", "0.5"],
-  ABSTAIN_MIN_CANDIDATE: ["0", "1"],
+  RETRIEVAL_RERANK_WEIGHT: ["0.5", "1"],
+  READER_CANDIDATE_WEIGHT: ["0.6", "0.3", "1"],
+  READER_PRIOR: ["0.6", "0.3", "1"],
+  ABSTAIN_THRESHOLD: ["0.3", "0.4"],
+  ABSTAIN_MIN_CANDIDATE: ["0", "0.75"],
 };
 
 /** Each signal turned off, one at a time, against the defaults. */

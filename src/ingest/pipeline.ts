@@ -144,8 +144,10 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
   let todo: number[];
   if (embedder.fit && embedder.withModel) {
     emit({ type: "embed-start", total: chunks.length, cached: 0 });
-    embedderModel = await embedder.fit(texts);
-    vectors = await embedder.withModel(embedderModel).embedDocuments(texts, (done) => emit({ type: "embed-progress", done, total: chunks.length }));
+    const fitted = await embedder.fit(texts);
+    embedderModel = fitted.model;
+    vectors = fitted.vectors;
+    emit({ type: "embed-progress", done: chunks.length, total: chunks.length });
     todo = chunks.map((_, i) => i);
   } else {
     const cache = new Map<string, number[]>();

@@ -129,6 +129,9 @@ export function analyzePassage(text: string, section: string | null = null): Ana
   const headerOf = (i: number): AnalyzedSentence["header"] => {
     let j = i - 1;
     while (j >= 0 && rows[j]) j--;
+    // A markdown table's first row is its header: cells without numbers.
+    const first = lines[j + 1]!;
+    if (j + 1 < i && first.includes(" | ") && !/\d/.test(first)) j = j + 1;
     if (j < 0 || lines[j]!.split(" ").length > 20) return undefined;
     const head = lines[j]!.trim().slice(0, 200);
     const caption = j > 0 ? (/(?:^|\s)((?:Table|Tab\.) ?\d+[:.].*)$/.exec(lines[j - 1]!)?.[1] ?? "").slice(0, 160) : "";

@@ -34,7 +34,7 @@ export interface SentenceWeights {
 
 export const DEFAULT_SENTENCE_WEIGHTS: SentenceWeights = {
   context: 0.5,
-  candidate: 0.3,
+  candidate: 0.6,
   length: 0.1,
   shape: { label: 0.3, formula: 0.5, table: 0.6, row: 0.9 },
 };
