@@ -24,7 +24,7 @@ import { groupMetrics, type ItemRecord } from "../eval/metrics.js";
 import { describeOverrides, formatByDoc, formatByKind, formatCv, formatGate, formatSettings, formatSummary, writeEvalReport, writeJsonReport, type EvalReport } from "../eval/report.js";
 import { runEval, type EvalRun } from "../eval/run.js";
 import { createEvalService, EvalSetupError, httpTarget, type EnvOverrides } from "../eval/targets.js";
-import { checkGate } from "../eval/thresholds.js";
+import { checkGate, GATES } from "../eval/thresholds.js";
 import { isMain } from "./is-main.js";
 
 /** The dev set: every JSONL file of ../shared/eval beside the project (dev.jsonl, dev-rlhf-summarize.jsonl). */
@@ -44,7 +44,8 @@ const USAGE = `Usage: npm run eval [-- options]
   --grid KEY=v1,v2       the sweep's grid (repeatable; default: the main retrieval, reader and
                          abstention knobs, see src/eval/cv.ts)
   --ablations            each retrieval and reader signal turned off, one at a time, vs the defaults
-  --gate                 exit 1 when the quality gate (src/eval/thresholds.ts) fails
+  --gate                 exit 1 when the quality gate (src/eval/thresholds.ts) fails: the held-out
+                         set's gate for --set eval/heldout.jsonl, the dev set's otherwise
   --url URL              score a running server through its HTTP API instead of an in-process service
 Settings come from the environment as for the server (INDEX_DIR, RETRIEVAL_*, LLM_*, ...).`;
 
@@ -287,7 +288,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     }
 
     const baseline = args.baseline ? await runBaseline(config, set, embedder, notes) : null;
-    const failures = checkGate(runs[0]!.summary);
+    // The held-out set has its own gate; any other set is judged by the dev set's.
+    const heldout = args.sets.length === 1 && path.basename(args.sets[0]!) === "heldout.jsonl";
+    const failures = checkGate(runs[0]!.summary, GATES[heldout ? "heldout" : "dev"]);
     const report: EvalReport = {
       createdAt,
       set: { file: setName, items: set.length, answerable, unanswerable: set.length - answerable },
