@@ -86,6 +86,7 @@ const schema = z.object({
 
   ADMIN_TOKEN: optionalString,
   RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(120),
+  MAX_IN_FLIGHT: int(0, 100_000).default(32),
   CORS_ORIGINS: z.string().default(""),
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i).default("100kb"),
   UPLOAD_LIMIT_MB: int(1, 500).default(25),
@@ -150,6 +151,8 @@ export interface Config {
   admin: { token: string | undefined };
   http: {
     rateLimitPerMinute: number;
+    /** Work requests (search, ask, uploads) in flight past which new ones are shed with 503 OVERLOADED (0 = off). */
+    maxInFlight: number;
     corsOrigins: string[];
     bodyLimit: string;
     uploadLimitBytes: number;
@@ -239,6 +242,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     admin: { token: env.ADMIN_TOKEN },
     http: {
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+      maxInFlight: env.MAX_IN_FLIGHT,
       corsOrigins: env.CORS_ORIGINS.split(",").map((s) => s.trim()).filter(Boolean),
       bodyLimit: env.BODY_LIMIT,
       uploadLimitBytes: env.UPLOAD_LIMIT_MB * 1024 * 1024,

@@ -1,6 +1,6 @@
 /**
- * The Express application: middleware (request ids and logs, helmet, CORS, body limits, rate limit,
- * timeouts, metrics), the routes, the static web page, and the single error handler.
+ * The Express application: middleware (request ids and logs, metrics, helmet, CORS, load shedding,
+ * timeouts, rate limit, body limits), the routes, the static web page, and the single error handler.
  */
 import path from "node:path";
 import cors from "cors";
@@ -14,6 +14,7 @@ import type { QaService } from "../service/index.js";
 import { errorHandler, notFound } from "./errors.js";
 import { requestContext } from "./logging.js";
 import type { Metrics } from "./metrics.js";
+import { shedOverload } from "./overload.js";
 import { adminRoutes } from "./routes/admin.js";
 import { infoRoutes } from "./routes/info.js";
 import { queryRoutes } from "./routes/query.js";
@@ -43,6 +44,7 @@ export function createApp({ service, logger, metrics, isShuttingDown = () => fal
     if (isShuttingDown()) res.setHeader("Connection", "close");
     next();
   });
+  app.use(shedOverload(http.maxInFlight, metrics));
   app.use(timeout(http.requestTimeoutMs));
   if (http.rateLimitPerMinute > 0) {
     app.use(

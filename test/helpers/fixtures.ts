@@ -60,8 +60,8 @@ export async function writeCorpus(docs: FixtureDoc[], dir?: string): Promise<{ c
   return { corpusDir, manifest };
 }
 
-/** A config over the given folders, extractive, quiet, no rate limit, ephemeral port. */
-export function testConfig(dirs: { corpusDir: string; manifest: string; indexDir: string }, env: Record<string, string> = {}): Config {
+/** A config over the given folders, extractive, quiet, no rate limit, ephemeral port. A variable set to undefined takes its default. */
+export function testConfig(dirs: { corpusDir: string; manifest: string; indexDir: string }, env: Record<string, string | undefined> = {}): Config {
   return loadConfig({
     PORT: "0",
     HOST: "127.0.0.1",
