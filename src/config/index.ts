@@ -86,6 +86,7 @@ const schema = z.object({
 
   ADMIN_TOKEN: optionalString,
   RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(120),
+  API_RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(0),
   MAX_IN_FLIGHT: int(0, 100_000).default(32),
   CORS_ORIGINS: z.string().default(""),
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i).default("100kb"),
@@ -150,7 +151,10 @@ export interface Config {
   prices: z.infer<typeof priceTable>;
   admin: { token: string | undefined };
   http: {
+    /** Per client, on the requests that cost money: /v1/ask with an LLM configured, and the admin routes (0 = off). */
     rateLimitPerMinute: number;
+    /** Per client, on every /v1 route (0 = off). */
+    apiRateLimitPerMinute: number;
     /** Work requests (search, ask, uploads) in flight past which new ones are shed with 503 OVERLOADED (0 = off). */
     maxInFlight: number;
     corsOrigins: string[];
@@ -242,6 +246,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     admin: { token: env.ADMIN_TOKEN },
     http: {
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+      apiRateLimitPerMinute: env.API_RATE_LIMIT_PER_MINUTE,
       maxInFlight: env.MAX_IN_FLIGHT,
       corsOrigins: env.CORS_ORIGINS.split(",").map((s) => s.trim()).filter(Boolean),
       bodyLimit: env.BODY_LIMIT,

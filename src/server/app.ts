@@ -1,11 +1,10 @@
 /**
  * The Express application: middleware (request ids and logs, metrics, helmet, CORS, load shedding,
- * timeouts, rate limit, body limits), the routes, the static web page, and the single error handler.
+ * timeouts, rate limits, body limits), the routes, the static web page, and the single error handler.
  */
 import path from "node:path";
 import cors from "cors";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
-import { rateLimit } from "express-rate-limit";
 import helmet from "helmet";
 import type { Logger } from "pino";
 import { PROJECT_ROOT } from "../config/index.js";
@@ -15,6 +14,7 @@ import { errorHandler, notFound } from "./errors.js";
 import { requestContext } from "./logging.js";
 import type { Metrics } from "./metrics.js";
 import { shedOverload } from "./overload.js";
+import { rateLimits } from "./rate-limit.js";
 import { adminRoutes } from "./routes/admin.js";
 import { infoRoutes } from "./routes/info.js";
 import { queryRoutes } from "./routes/query.js";
@@ -46,19 +46,7 @@ export function createApp({ service, logger, metrics, isShuttingDown = () => fal
   });
   app.use(shedOverload(http.maxInFlight, metrics));
   app.use(timeout(http.requestTimeoutMs));
-  if (http.rateLimitPerMinute > 0) {
-    app.use(
-      "/v1",
-      rateLimit({
-        windowMs: 60_000,
-        limit: http.rateLimitPerMinute,
-        standardHeaders: "draft-8",
-        legacyHeaders: false,
-        handler: (_req, _res, next) =>
-          next(new AppError("RATE_LIMITED", `more than ${http.rateLimitPerMinute} requests a minute from this address; retry after the RateLimit-Reset header's seconds`)),
-      }),
-    );
-  }
+  app.use(rateLimits(http, { llmConfigured: service.llm !== undefined }));
   app.use(express.json({ limit: http.bodyLimit, type: ["application/json", "application/*+json"] }));
 
   app.use(infoRoutes(service, metrics, isShuttingDown));

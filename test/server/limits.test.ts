@@ -1,12 +1,13 @@
 /**
  * Serving under load: load shedding past MAX_IN_FLIGHT (503 OVERLOADED + Retry-After, what is counted
- * and for how long, the metrics).
+ * and for how long, the metrics), and rate limits that apply only where requests cost money.
  * The slow service is a model whose answers wait at a gate the test opens (test/helpers/gated-llm.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChatModel } from "../../src/answer/llm.js";
 import { ingestWithConfig } from "../../src/ingest/run.js";
 import { startServer, type RunningServer } from "../../src/server/index.js";
+import { startFakeOpenAi, type FakeOpenAi } from "../helpers/fake-openai.js";
 import { SAMPLE_DOCS, tempDir, testConfig, writeCorpus } from "../helpers/fixtures.js";
 import { gatedLlm } from "../helpers/gated-llm.js";
 import { getJson, postJson } from "../helpers/http.js";
@@ -17,15 +18,18 @@ const question = "Which optimizer was used to train the Transformer?";
 
 let dirs: { corpusDir: string; manifest: string; indexDir: string };
 const servers: RunningServer[] = [];
+let fakeOpenAi: FakeOpenAi;
 
 beforeAll(async () => {
   const corpus = await writeCorpus(SAMPLE_DOCS);
   dirs = { ...corpus, indexDir: await tempDir("limits-index") };
   await ingestWithConfig(testConfig(dirs));
+  fakeOpenAi = await startFakeOpenAi();
 });
 
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));
+  await fakeOpenAi?.close();
 });
 
 async function serve(env: Record<string, string | undefined>, llm?: ChatModel) {
@@ -187,5 +191,73 @@ describe("load shedding (MAX_IN_FLIGHT)", () => {
     expect((await Promise.all(pending)).map((r) => r.status)).toEqual([200, 200, 200]);
     expect(await inFlight(base)).toBe(0);
     expect(await metricsText(base)).not.toMatch(/^http_requests_shed_total\{/m);
+  });
+});
+
+describe("rate limits", () => {
+  it("serves 300 extractive asks from one client under the default limit without a 429", async () => {
+    const base = await serve({ RATE_LIMIT_PER_MINUTE: undefined, MAX_IN_FLIGHT: undefined, EXTRACTIVE_SEMANTIC_CANDIDATES: "0" });
+    expect(servers.at(-1)!.service.config.http.rateLimitPerMinute).toBe(120);
+    const statuses: number[] = [];
+    const client = async (n: number) => {
+      for (let i = 0; i < n; i++) statuses.push((await postJson(base, "/v1/ask", { question })).status);
+    };
+    await Promise.all([client(75), client(75), client(75), client(75)]);
+    expect(statuses).toHaveLength(300);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+  });
+
+  it("limits /v1/ask per client when an LLM is configured: 429 RATE_LIMITED with the standard headers", async () => {
+    fakeOpenAi.behaviour = { kind: "reply", text: "Adam [1]." };
+    fakeOpenAi.requests.length = 0;
+    const base = await serve({ RATE_LIMIT_PER_MINUTE: "3", LLM_PROVIDER: "openai-compatible", LLM_BASE_URL: fakeOpenAi.url, LLM_MODEL: "m", LLM_MAX_RETRIES: "0" });
+    const asks = [];
+    for (let i = 0; i < 4; i++) asks.push(await postJson(base, "/v1/ask", { question }));
+    expect(asks.slice(0, 3).map((a) => [a.status, a.body.mode])).toEqual([
+      [200, "llm"],
+      [200, "llm"],
+      [200, "llm"],
+    ]);
+    const refused = asks[3]!;
+    expect(refused.status).toBe(429);
+    expect(refused.body.error.code).toBe("RATE_LIMITED");
+    expect(refused.body.error.message).toContain("RATE_LIMIT_PER_MINUTE");
+    expect(refused.headers.get("ratelimit-policy")).toMatch(/^"llm"; q=3; w=60; pk=/);
+    expect(refused.headers.get("ratelimit")).toMatch(/^"llm"; r=0; t=\d+$/);
+    const retryAfter = Number(refused.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(fakeOpenAi.requests).toHaveLength(3); // the refused question never reached the model
+
+    // Search costs nothing: not limited.
+    for (let i = 0; i < 5; i++) expect((await postJson(base, "/v1/search", { query: "adam" })).status).toBe(200);
+    expect((await getJson(base, "/healthz")).status).toBe(200);
+  });
+
+  it("limits the admin routes in extractive mode, and not the asks", async () => {
+    const base = await serve({ RATE_LIMIT_PER_MINUTE: "2" });
+    for (let i = 0; i < 5; i++) expect((await postJson(base, "/v1/ask", { question })).status).toBe(200);
+    const admin = [];
+    for (let i = 0; i < 3; i++) admin.push(await getJson(base, "/v1/admin/reindex/no-such-job", auth));
+    expect(admin.map((r) => r.status)).toEqual([404, 404, 429]);
+    expect(admin[2]!.body.error.code).toBe("RATE_LIMITED");
+    expect(admin[2]!.headers.get("ratelimit-policy")).toMatch(/^"admin"; q=2; w=60;/);
+  });
+
+  it("API_RATE_LIMIT_PER_MINUTE caps every /v1 route, and nothing else", async () => {
+    const base = await serve({ API_RATE_LIMIT_PER_MINUTE: "3" });
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await postJson(base, "/v1/search", { query: "adam" })).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    const r = await getJson(base, "/v1/documents");
+    expect(r.status).toBe(429);
+    expect(r.body.error.message).toContain("API_RATE_LIMIT_PER_MINUTE");
+    expect((await getJson(base, "/healthz")).status).toBe(200);
+    expect((await getJson(base, "/metrics")).status).toBe(200);
+  });
+
+  it("refuses a bad rate limit at start, naming the variable", () => {
+    expect(() => testConfig(dirs, { API_RATE_LIMIT_PER_MINUTE: "1.5" })).toThrow(/API_RATE_LIMIT_PER_MINUTE/);
+    expect(() => testConfig(dirs, { RATE_LIMIT_PER_MINUTE: "-5" })).toThrow(/RATE_LIMIT_PER_MINUTE/);
   });
 });
