@@ -13,7 +13,7 @@ import type { QaService } from "../service/index.js";
 import { errorHandler, notFound } from "./errors.js";
 import { requestContext } from "./logging.js";
 import type { Metrics } from "./metrics.js";
-import { shedOverload } from "./overload.js";
+import { overload } from "./overload.js";
 import { rateLimits } from "./rate-limit.js";
 import { adminRoutes } from "./routes/admin.js";
 import { infoRoutes } from "./routes/info.js";
@@ -44,12 +44,16 @@ export function createApp({ service, logger, metrics, isShuttingDown = () => fal
     if (isShuttingDown()) res.setHeader("Connection", "close");
     next();
   });
-  app.use(shedOverload(http.maxInFlight, metrics));
+  const shedding = overload(http, metrics);
+  app.use(shedding.admit);
   app.use(timeout(http.requestTimeoutMs));
   app.use(rateLimits(http, { llmConfigured: service.llm !== undefined }));
   app.use(express.json({ limit: http.bodyLimit, type: ["application/json", "application/*+json"] }));
 
   app.use(infoRoutes(service, metrics, isShuttingDown));
+  // Right before the search and ask handlers: leaving a router that did not match takes a turn of
+  // the event loop, and the wait for the main thread is to be measured after every such turn.
+  app.use(shedding.beforeWork);
   app.use(queryRoutes(service, metrics));
   app.use(adminRoutes(service));
   app.use(express.static(path.join(PROJECT_ROOT, "public"), { index: "index.html", maxAge: "5m" }));
