@@ -99,6 +99,9 @@ const schema = z.object({
 
 export type Env = z.infer<typeof schema>;
 
+/** The name of every setting (the bench reports which ones the environment sets). */
+export const SETTING_NAMES = Object.keys(schema.shape) as (keyof Env)[];
+
 export class ConfigError extends Error {
   constructor(public readonly issues: string[]) {
     super(`Invalid configuration:\n  ${issues.join("\n  ")}`);
