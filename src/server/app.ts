@@ -51,8 +51,8 @@ export function createApp({ service, logger, metrics, isShuttingDown = () => fal
   app.use(express.json({ limit: http.bodyLimit, type: ["application/json", "application/*+json"] }));
 
   app.use(infoRoutes(service, metrics, isShuttingDown));
-  // Right before the search and ask handlers: leaving a router that did not match takes a turn of
-  // the event loop, and the wait for the main thread is to be measured after every such turn.
+  // Right before the search and ask handlers: leaving a router that did not match goes through
+  // setImmediate, so requests queue behind other work there too; the wait is measured after that.
   app.use(shedding.beforeWork);
   app.use(queryRoutes(service, metrics));
   app.use(adminRoutes(service));
