@@ -151,58 +151,178 @@ export interface LoadResult {
   endpoint: string;
   connections: number;
   durationSeconds: number;
-  requests: number;
-  rps: number;
+  /** Every response, whatever its status. */
+  responses: number;
+  /** 2xx responses: what users got answered. */
+  accepted: number;
+  acceptedRps: number;
+  /** Latency of the accepted (2xx) responses only, ms. */
   p50: number | null;
   p95: number | null;
   p99: number | null;
   max: number | null;
+  /** 503 OVERLOADED with a Retry-After header: load shed on purpose. */
+  shed: number;
+  /** Any other non-2xx response, by "status CODE" (must stay empty). */
+  other: Record<string, number>;
+  otherCount: number;
+  /** Connection errors and timeouts (must be 0). */
   errors: number;
   timeouts: number;
-  non2xx: number;
 }
 
-function percentile(sorted: number[], p: number): number | null {
+export function percentile(sorted: number[], p: number): number | null {
   if (sorted.length === 0) return null;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
+const round1 = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10);
+
+/** "status CODE" of a non-2xx response, from the `{error: {code}}` body when it has one. */
+function describeStatus(status: number, body: string): string {
+  try {
+    const code = (JSON.parse(body) as { error?: { code?: unknown } }).error?.code;
+    return typeof code === "string" ? `${status} ${code}` : String(status);
+  } catch {
+    return String(status);
+  }
+}
+
+export interface RunningLoad {
+  /** Ends the load early (when it was started without a duration that suits). */
+  stop(): void;
+  result: Promise<LoadResult>;
+}
+
 /**
  * Loads one endpoint with autocannon: `connections` concurrent connections for `duration` seconds,
- * each connection cycling through the bodies in turn. Latency percentiles come from every response's
- * time (autocannon's own summary has no p95).
+ * each connection cycling through the JSON bodies in turn. Every response is classified: accepted
+ * (2xx, whose latencies give the percentiles: autocannon's own summary mixes in the errors and has
+ * no p95), shed (503 OVERLOADED with Retry-After), or other.
  */
-export async function loadEndpoint(opts: { url: string; path: string; bodies: unknown[]; connections: number; duration: number; timeoutSeconds?: number }): Promise<LoadResult> {
-  const times: number[] = [];
-  const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon(
+export function startLoad(opts: { url: string; path: string; bodies: unknown[]; connections: number; duration: number; timeoutSeconds?: number }): RunningLoad {
+  const acceptedMs: number[] = [];
+  let shed = 0;
+  const other: Record<string, number> = {};
+  const onResponse = (status: number, body: string, _context: object, headers: Record<string, unknown>) => {
+    if (status >= 200 && status < 300) return;
+    const what = describeStatus(status, body);
+    const retryAfter = Object.keys(headers).some((h) => h.toLowerCase() === "retry-after");
+    if (what === "503 OVERLOADED" && retryAfter) {
+      shed++;
+      return;
+    }
+    const key = what === "503 OVERLOADED" ? "503 OVERLOADED without Retry-After" : what;
+    other[key] = (other[key] ?? 0) + 1;
+  };
+  let instance!: autocannon.Instance;
+  const t0 = performance.now();
+  const result = new Promise<autocannon.Result>((resolve, reject) => {
+    instance = autocannon(
       {
         url: opts.url,
         connections: opts.connections,
         duration: opts.duration,
         timeout: opts.timeoutSeconds ?? 30,
-        requests: opts.bodies.map((b) => ({ method: "POST" as const, path: opts.path, headers: { "content-type": "application/json" }, body: JSON.stringify(b) })),
+        requests: opts.bodies.map((b) => ({
+          method: "POST" as const,
+          path: opts.path,
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(b),
+          onResponse: onResponse as NonNullable<autocannon.Request["onResponse"]>,
+        })),
       },
       (err, res) => (err ? reject(err) : resolve(res)),
     );
-    instance.on("response", (_client, _status, _bytes, responseTime) => times.push(responseTime));
+    instance.on("response", (_client, status, _bytes, responseTime) => {
+      if (status >= 200 && status < 300) acceptedMs.push(responseTime);
+    });
+  }).then((r): LoadResult => {
+    const seconds = Math.max(0.001, (performance.now() - t0) / 1000);
+    acceptedMs.sort((a, b) => a - b);
+    const otherCount = Object.values(other).reduce((a, b) => a + b, 0);
+    return {
+      endpoint: `POST ${opts.path}`,
+      connections: opts.connections,
+      durationSeconds: Math.round(seconds * 10) / 10,
+      responses: acceptedMs.length + shed + otherCount,
+      accepted: acceptedMs.length,
+      acceptedRps: Math.round((acceptedMs.length / seconds) * 10) / 10,
+      p50: round1(percentile(acceptedMs, 50)),
+      p95: round1(percentile(acceptedMs, 95)),
+      p99: round1(percentile(acceptedMs, 99)),
+      max: round1(acceptedMs.length ? acceptedMs[acceptedMs.length - 1]! : null),
+      shed,
+      other,
+      otherCount,
+      errors: r.errors,
+      timeouts: r.timeouts,
+    };
   });
-  times.sort((a, b) => a - b);
-  const round = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10);
-  return {
-    endpoint: `POST ${opts.path}`,
-    connections: opts.connections,
-    durationSeconds: opts.duration,
-    requests: result.requests.total,
-    rps: Math.round((result.requests.total / Math.max(0.001, result.duration)) * 10) / 10,
-    p50: round(percentile(times, 50)),
-    p95: round(percentile(times, 95)),
-    p99: round(percentile(times, 99)),
-    max: round(times.length ? times[times.length - 1]! : null),
-    errors: result.errors,
-    timeouts: result.timeouts,
-    non2xx: result.non2xx,
+  return { stop: () => instance.stop(), result };
+}
+
+export function loadEndpoint(opts: Parameters<typeof startLoad>[0]): Promise<LoadResult> {
+  return startLoad(opts).result;
+}
+
+/** Linux's USER_HZ (`getconf CLK_TCK`), the unit of /proc/<pid>/stat's CPU times: 100 on every common kernel. */
+const CLOCK_TICKS = 100;
+
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat; null when unreadable. */
+export async function cpuSeconds(pid: number): Promise<number | null> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may hold spaces) in parentheses; utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Waits until a process is quiet: under `maxCores` of CPU over half a second. Requests a load
+ * generator abandoned when it stopped are still being computed for a while; the next step must
+ * not pay for them.
+ */
+export async function waitQuiet(pid: number, timeoutMs = 60_000, maxCores = 0.2): Promise<number> {
+  const t0 = performance.now();
+  let before = await cpuSeconds(pid);
+  if (before === null) return 0;
+  while (performance.now() - t0 < timeoutMs) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = await cpuSeconds(pid);
+    if (now === null) break;
+    if ((now - before) / 0.5 < maxCores) break;
+    before = now;
+  }
+  return Math.round(performance.now() - t0) / 1000;
+}
+
+/** Samples a process's VmRSS every `everyMs` until stopped; the largest value seen, kB. */
+export function sampleRss(pid: number, everyMs = 200): { stop(): Promise<number | null> } {
+  let max: number | null = null;
+  const read = async () => {
+    const { vmRssKb } = await procMemory(pid);
+    if (vmRssKb !== null && (max === null || vmRssKb > max)) max = vmRssKb;
   };
+  const timer = setInterval(() => void read(), everyMs);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await read();
+      return max;
+    },
+  };
+}
+
+/** The server's shed requests so far, by reason, summed over routes (from GET /metrics: http_requests_shed_total). */
+export async function shedByReason(url: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^http_requests_shed_total\{[^}]*reason="([^"]+)"[^}]*\} (\d+)$/gm)) out[m[1]!] = (out[m[1]!] ?? 0) + Number(m[2]);
+  return out;
 }
 
 /** Polls `url` until it answers 200 or the time runs out. */

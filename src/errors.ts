@@ -23,6 +23,7 @@ export const ERROR_STATUS = {
   INDEX_NOT_READY: 503,
   SHUTTING_DOWN: 503,
   TIMEOUT: 503,
+  OVERLOADED: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

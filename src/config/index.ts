@@ -92,6 +92,9 @@ const schema = z.object({
 
   ADMIN_TOKEN: optionalString,
   RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(120),
+  API_RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(0),
+  MAX_IN_FLIGHT: int(0, 100_000).default(32),
+  MAX_EVENT_LOOP_DELAY_MS: int(0, 600_000).default(200),
   CORS_ORIGINS: z.string().default(""),
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i).default("100kb"),
   UPLOAD_LIMIT_MB: int(1, 500).default(25),
@@ -101,6 +104,9 @@ const schema = z.object({
 });
 
 export type Env = z.infer<typeof schema>;
+
+/** The name of every setting (the bench reports which ones the environment sets). */
+export const SETTING_NAMES = Object.keys(schema.shape) as (keyof Env)[];
 
 export class ConfigError extends Error {
   constructor(public readonly issues: string[]) {
@@ -161,7 +167,14 @@ export interface Config {
   prices: z.infer<typeof priceTable>;
   admin: { token: string | undefined };
   http: {
+    /** Per client, on the requests that cost money: /v1/ask with an LLM configured, and the admin routes (0 = off). */
     rateLimitPerMinute: number;
+    /** Per client, on every /v1 route (0 = off). */
+    apiRateLimitPerMinute: number;
+    /** Work requests (search, ask, uploads) in flight past which new ones are shed with 503 OVERLOADED (0 = off). */
+    maxInFlight: number;
+    /** Event loop busy time (ms) past which a work request about to start is shed with 503 OVERLOADED (0 = off). */
+    maxEventLoopDelayMs: number;
     corsOrigins: string[];
     bodyLimit: string;
     uploadLimitBytes: number;
@@ -255,6 +268,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     admin: { token: env.ADMIN_TOKEN },
     http: {
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+      apiRateLimitPerMinute: env.API_RATE_LIMIT_PER_MINUTE,
+      maxInFlight: env.MAX_IN_FLIGHT,
+      maxEventLoopDelayMs: env.MAX_EVENT_LOOP_DELAY_MS,
       corsOrigins: env.CORS_ORIGINS.split(",").map((s) => s.trim()).filter(Boolean),
       bodyLimit: env.BODY_LIMIT,
       uploadLimitBytes: env.UPLOAD_LIMIT_MB * 1024 * 1024,

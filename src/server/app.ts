@@ -1,11 +1,10 @@
 /**
- * The Express application: middleware (request ids and logs, helmet, CORS, body limits, rate limit,
- * timeouts, metrics), the routes, the static web page, and the single error handler.
+ * The Express application: middleware (request ids and logs, metrics, helmet, CORS, load shedding,
+ * timeouts, rate limits, body limits), the routes, the static web page, and the single error handler.
  */
 import path from "node:path";
 import cors from "cors";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
-import { rateLimit } from "express-rate-limit";
 import helmet from "helmet";
 import type { Logger } from "pino";
 import { PROJECT_ROOT } from "../config/index.js";
@@ -14,6 +13,8 @@ import type { QaService } from "../service/index.js";
 import { errorHandler, notFound } from "./errors.js";
 import { requestContext } from "./logging.js";
 import type { Metrics } from "./metrics.js";
+import { overload } from "./overload.js";
+import { rateLimits } from "./rate-limit.js";
 import { adminRoutes } from "./routes/admin.js";
 import { infoRoutes } from "./routes/info.js";
 import { queryRoutes } from "./routes/query.js";
@@ -43,23 +44,16 @@ export function createApp({ service, logger, metrics, isShuttingDown = () => fal
     if (isShuttingDown()) res.setHeader("Connection", "close");
     next();
   });
+  const shedding = overload(http, metrics);
+  app.use(shedding.admit);
   app.use(timeout(http.requestTimeoutMs));
-  if (http.rateLimitPerMinute > 0) {
-    app.use(
-      "/v1",
-      rateLimit({
-        windowMs: 60_000,
-        limit: http.rateLimitPerMinute,
-        standardHeaders: "draft-8",
-        legacyHeaders: false,
-        handler: (_req, _res, next) =>
-          next(new AppError("RATE_LIMITED", `more than ${http.rateLimitPerMinute} requests a minute from this address; retry after the RateLimit-Reset header's seconds`)),
-      }),
-    );
-  }
+  app.use(rateLimits(http, { llmConfigured: service.llm !== undefined }));
   app.use(express.json({ limit: http.bodyLimit, type: ["application/json", "application/*+json"] }));
 
   app.use(infoRoutes(service, metrics, isShuttingDown));
+  // Right before the search and ask handlers: leaving a router that did not match goes through
+  // setImmediate, so requests queue behind other work there too; the wait is measured after that.
+  app.use(shedding.beforeWork);
   app.use(queryRoutes(service, metrics));
   app.use(adminRoutes(service));
   app.use(express.static(path.join(PROJECT_ROOT, "public"), { index: "index.html", maxAge: "5m" }));

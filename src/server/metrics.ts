@@ -14,6 +14,13 @@ export function createMetrics() {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
+    inFlight: new client.Gauge({ name: "http_requests_in_flight", help: "Work requests (search, ask, uploads) being served now", registers: [registry] }),
+    shed: new client.Counter({
+      name: "http_requests_shed_total",
+      help: "Work requests refused with 503 OVERLOADED, by route and reason (in_flight: MAX_IN_FLIGHT reached; event_loop_delay: MAX_EVENT_LOOP_DELAY_MS passed)",
+      labelNames: ["route", "reason"],
+      registers: [registry],
+    }),
     retrievalSeconds: new client.Histogram({ name: "rag_retrieval_duration_seconds", help: "Retrieval latency", buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [registry] }),
     generationSeconds: new client.Histogram({ name: "rag_generation_duration_seconds", help: "Answer generation latency by mode", labelNames: ["mode"], buckets: [0.001, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30], registers: [registry] }),
     tokens: new client.Counter({ name: "rag_tokens_total", help: "LLM tokens by model and kind (prompt, completion)", labelNames: ["model", "kind"], registers: [registry] }),

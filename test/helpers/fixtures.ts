@@ -60,8 +60,8 @@ export async function writeCorpus(docs: FixtureDoc[], dir?: string): Promise<{ c
   return { corpusDir, manifest };
 }
 
-/** A config over the given folders, extractive, quiet, no rate limit, ephemeral port. */
-export function testConfig(dirs: { corpusDir: string; manifest: string; indexDir: string }, env: Record<string, string> = {}): Config {
+/** A config over the given folders, extractive, quiet, no rate limit, no shedding on event loop delay, ephemeral port. A variable set to undefined takes its default. */
+export function testConfig(dirs: { corpusDir: string; manifest: string; indexDir: string }, env: Record<string, string | undefined> = {}): Config {
   return loadConfig({
     PORT: "0",
     HOST: "127.0.0.1",
@@ -71,6 +71,8 @@ export function testConfig(dirs: { corpusDir: string; manifest: string; indexDir
     LLM_PROVIDER: "extractive",
     LOG_LEVEL: "silent",
     RATE_LIMIT_PER_MINUTE: "0",
+    // Shedding on event loop delay would make tests depend on how busy the machine is; its own tests turn it on.
+    MAX_EVENT_LOOP_DELAY_MS: "0",
     WATCH_INDEX: "false",
     EMBED_WORKERS: "1",
     // Small chunks, so the fixtures' short pages do not all fall into one chunk.

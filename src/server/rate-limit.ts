@@ -1,0 +1,39 @@
+/**
+ * Per-client rate limits (express-rate-limit, in memory, keyed by client address).
+ *
+ *   RATE_LIMIT_PER_MINUTE (default 120) protects money: it applies to POST /v1/ask when an LLM is
+ *   configured (every answer may be a paid call) and to the admin routes (downloads, re-embedding,
+ *   token guessing). Extractive answers and search are free and fast: overload, not a rate limit,
+ *   protects them (see overload.ts), so a plain `npm run eval -- --url` is never refused.
+ *   API_RATE_LIMIT_PER_MINUTE (default off) is an optional cap on every /v1 route, for a server
+ *   exposed to clients that should not scrape it.
+ *
+ * Each limit keeps its own count, and a refused request gets 429 RATE_LIMITED with the standard
+ * RateLimit / RateLimit-Policy headers (IETF draft 8) and Retry-After.
+ */
+import { Router } from "express";
+import { rateLimit } from "express-rate-limit";
+import type { Config } from "../config/index.js";
+import { AppError } from "../errors.js";
+
+function limiter(perMinute: number, name: string, what: string, setting: string) {
+  return rateLimit({
+    windowMs: 60_000,
+    limit: perMinute,
+    identifier: name,
+    standardHeaders: "draft-8",
+    legacyHeaders: false,
+    handler: (_req, _res, next) =>
+      next(new AppError("RATE_LIMITED", `more than ${perMinute} requests a minute from this address to ${what} (${setting}); retry after the seconds in the Retry-After header`)),
+  });
+}
+
+export function rateLimits(http: Config["http"], opts: { llmConfigured: boolean }): Router {
+  const r = Router();
+  if (http.apiRateLimitPerMinute > 0) r.use("/v1", limiter(http.apiRateLimitPerMinute, "api", "the API", "API_RATE_LIMIT_PER_MINUTE"));
+  if (http.rateLimitPerMinute > 0) {
+    if (opts.llmConfigured) r.post("/v1/ask", limiter(http.rateLimitPerMinute, "llm", "answers by the LLM", "RATE_LIMIT_PER_MINUTE"));
+    r.use("/v1/admin", limiter(http.rateLimitPerMinute, "admin", "the admin routes", "RATE_LIMIT_PER_MINUTE"));
+  }
+  return r;
+}
