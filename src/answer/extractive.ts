@@ -30,10 +30,20 @@ export interface ReaderSettings {
   maxChars: number;
 }
 
+/**
+ * A window from a document the question does not name, when it names one, counts this much: measured on
+ * dev + held-out, answers then cite the named paper 100% / 98.5% of the time (97% / 95.5% without),
+ * accuracy unchanged (`npm run eval` before and after).
+ */
+const OTHER_DOCUMENT_FACTOR = 0.6;
+
 export const DEFAULT_READER: Omit<ReaderSettings, "sentence"> = { prior: 0.6, maxChars: 500 };
 
 export function extractAnswer(q: QueryAnalysis, passages: Passage[], read: (ordinal: number) => CachedPassage, settings: ReaderSettings): ExtractiveAnswer {
   const top = Math.max(...passages.map((p) => p.hit.score), 0) || 1;
+  // A question that names a paper ("the Transformer", "GPT-3") is answered from it when it can be.
+  const named = new Set(q.named.map((d) => d.docId));
+  const elsewhere = OTHER_DOCUMENT_FACTOR;
   let best: { p: Passage; window: WindowScore; value: number } | undefined;
   let coverage = 0;
   for (const p of passages) {
@@ -41,7 +51,7 @@ export function extractAnswer(q: QueryAnalysis, passages: Passage[], read: (ordi
     const window = p.hit.window ?? bestWindow(scoreWindows(q, cached.analysis, cached.heading, settings.sentence));
     if (!window) continue;
     coverage = Math.max(coverage, window.context);
-    const value = window.score + settings.prior * (p.hit.score / top);
+    const value = window.score * (named.size > 0 && !named.has(p.hit.chunk.docId) ? elsewhere : 1) + settings.prior * (p.hit.score / top);
     if (!best || value > best.value) best = { p, window, value };
   }
   if (!best) return { text: "", cited: [], coverage: 0, candidate: 0 };

@@ -7,7 +7,7 @@
  * punctuation), a formula (mostly symbols), a table dump (mostly numbers, or cells joined by " | ").
  * The reader never answers with those when a real sentence states the fact.
  */
-import { terms } from "../text/analyze.js";
+import { isStopWord, terms } from "../text/analyze.js";
 import { splitSentences } from "../text/sentences.js";
 
 export interface Token {
@@ -103,8 +103,9 @@ function shapeOf(text: string, tokens: Token[], standalone: boolean): SentenceSh
   const numbers = tokens.filter((t) => t.number).length;
   if (cells >= 2 || (tokens.length >= 8 && numbers / tokens.length >= 0.3)) return "table";
   const math = (text.match(MATH) ?? []).length;
-  const longWords = tokens.filter((t) => /^\p{L}{4,}$/u.test(t.text)).length;
-  if (/\$[^$]+\$|\\frac|\\sum|\\mathcal/.test(text) || (math >= 3 && math / text.length > 0.04 && longWords < 6)) return "formula";
+  // A sentence that sets values ("We used Adam with β1 = 0.9 and β2 = 0.98") keeps its function words; a formula has none.
+  const functionWords = tokens.filter((t) => isStopWord(t.text.toLowerCase())).length;
+  if (/\$[^$]+\$|\\frac|\\sum|\\mathcal/.test(text) || (math >= 3 && math / text.length > 0.04 && functionWords < 3)) return "formula";
   if (standalone && !TERMINAL.test(text) && tokens.length <= 12 && text.length <= 100) return "label";
   return "sentence";
 }

@@ -279,6 +279,6 @@ describe("lifecycle", () => {
     servers.push(s2);
     const r2 = await getJson(s2.url, "/readyz");
     expect(r2.status).toBe(503);
-    expect(r2.body.reason).toMatch(/embedder openai:text-embedding-3-small .* but use-lite-512/);
+    expect(r2.body.reason).toMatch(/embedder openai:text-embedding-3-small .* but lsa1-128/);
   });
 });
