@@ -48,7 +48,7 @@ export function extractAnswer(q: QueryAnalysis, passages: Passage[], read: (ordi
   let coverage = 0;
   for (const p of passages) {
     const cached = read(p.hit.ordinal);
-    const window = p.hit.window ?? bestWindow(scoreWindows(q, cached.analysis, cached.heading, settings.sentence));
+    const window = p.hit.window ?? bestWindow(scoreWindows(q, cached.analysis, cached.headingIds, settings.sentence));
     if (!window) continue;
     coverage = Math.max(coverage, window.context);
     const value = window.score * (named.size > 0 && !named.has(p.hit.chunk.docId) ? elsewhere : 1) + settings.prior * (p.hit.score / top);

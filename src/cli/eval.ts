@@ -150,7 +150,7 @@ async function checkIndex(config: Config): Promise<void> {
 }
 
 
-async function runBaseline(config: Config, set: EvalItem[], embedder: Embedder, notes: string[]): Promise<EvalReport["baseline"]> {
+async function runBaseline(config: Config, set: EvalItem[], notes: string[]): Promise<EvalReport["baseline"]> {
   const entries = await loadCorpusEntries(config);
   process.stderr.write(`baseline: ${BASELINE_RECIPE}\n`);
   let build;
@@ -158,7 +158,6 @@ async function runBaseline(config: Config, set: EvalItem[], embedder: Embedder, 
     build = await buildBaseline({
       corpusDir: config.corpusDir,
       entries,
-      embedder,
       onStage: (stage, info) => process.stderr.write(`baseline: ${stage}${info ? ` ${JSON.stringify(info)}` : ""}\n`),
     });
   } catch (err) {
@@ -287,7 +286,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       }
     }
 
-    const baseline = args.baseline ? await runBaseline(config, set, embedder, notes) : null;
+    const baseline = args.baseline ? await runBaseline(config, set, notes) : null;
     // The held-out set has its own gate; any other set is judged by the dev set's.
     const heldout = args.sets.length === 1 && path.basename(args.sets[0]!) === "heldout.jsonl";
     const failures = checkGate(runs[0]!.summary, GATES[heldout ? "heldout" : "dev"]);

@@ -67,7 +67,7 @@ const schema = z.object({
   RETRIEVAL_CANDIDATES: int(5, 500).default(50),
   RETRIEVAL_RERANK_WEIGHT: num(0, 10).default(0.5),
   RETRIEVAL_NAMED_DOC_BOOST: num(0, 10).default(0.3),
-  RETRIEVAL_RERANK_DEPTH: int(0, 500).default(30),
+  RETRIEVAL_RERANK_DEPTH: int(0, 500).default(20),
   HNSW_EF: int(10, 5000).default(200),
   ABSTAIN_THRESHOLD: num(0, 1).default(0.3),
   ABSTAIN_MIN_CANDIDATE: num(0, 3).default(0),

@@ -15,7 +15,6 @@
  * and a dense SVD of a chunks x vocabulary matrix takes minutes in JS; the randomized method needs only
  * sparse products and small dense steps. ml-matrix does the small symmetric eigendecomposition.
  */
-import { EigenvalueDecomposition, Matrix } from "ml-matrix";
 import { terms } from "../text/analyze.js";
 import type { Embedder } from "./types.js";
 
@@ -130,7 +129,9 @@ function orthonormalize(m: Float64Array, rows: number, cols: number): void {
   }
 }
 
-export function fitLsa(texts: string[], opts: LsaOptions): LsaFit {
+export async function fitLsa(texts: string[], opts: LsaOptions): Promise<LsaFit> {
+  // Imported when fitting: serving and an up-to-date ingest never need it.
+  const { EigenvalueDecomposition, Matrix } = await import("ml-matrix");
   const minDf = opts.minDf ?? 2;
   const df = new Map<string, number>();
   const analysed = texts.map((t) => terms(t));
@@ -282,7 +283,7 @@ export class LsaEmbedder implements Embedder {
   }
 
   async fit(texts: string[]): Promise<{ model: Uint8Array; vectors: number[][] }> {
-    const { model, vectors } = fitLsa(texts, { dimensions: this.dimensions });
+    const { model, vectors } = await fitLsa(texts, { dimensions: this.dimensions });
     return { model: encodeLsa(model), vectors: model.dimensions === this.dimensions ? vectors : vectors.map((v) => padVector(v, this.dimensions)) };
   }
 

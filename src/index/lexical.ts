@@ -36,6 +36,7 @@ export function buildLexical(texts: string[], k1 = 1.2, b = 0.75): LexicalData {
 export class LexicalIndex {
   private readonly avgLength: number;
   private readonly postings: Map<string, number[]>;
+  private scratch: Float64Array | undefined;
 
   constructor(private readonly data: LexicalData) {
     const n = data.lengths.length;
@@ -65,7 +66,9 @@ export class LexicalIndex {
   /** Top `k` chunks for already analysed query terms. */
   searchTerms(queryTerms: Iterable<string>, k: number, allow?: (ordinal: number) => boolean): LexicalHit[] {
     const { k1, b, lengths } = this.data;
-    const scores = new Map<number, number>();
+    // Dense accumulators (one slot per chunk, reused): a Map per query cost more than the scoring itself.
+    const scores = (this.scratch ??= new Float64Array(this.size));
+    const touched: number[] = [];
     for (const term of new Set(queryTerms)) {
       const list = this.postings.get(term);
       if (!list) continue;
@@ -75,13 +78,14 @@ export class LexicalIndex {
         if (allow && !allow(ord)) continue;
         const tf = list[i + 1]!;
         const norm = tf + k1 * (1 - b + (b * lengths[ord]!) / this.avgLength);
-        scores.set(ord, (scores.get(ord) ?? 0) + (idf * tf * (k1 + 1)) / norm);
+        if (scores[ord] === 0) touched.push(ord);
+        scores[ord]! += (idf * tf * (k1 + 1)) / norm;
       }
     }
-    return [...scores]
-      .map(([ordinal, score]) => ({ ordinal, score }))
-      .sort((x, y) => y.score - x.score || x.ordinal - y.ordinal)
-      .slice(0, k);
+    touched.sort((x, y) => scores[y]! - scores[x]! || x - y);
+    const out = touched.slice(0, k).map((ordinal) => ({ ordinal, score: scores[ordinal]! }));
+    for (const ord of touched) scores[ord] = 0;
+    return out;
   }
 
   toJSON(): LexicalData {

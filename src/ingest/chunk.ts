@@ -1,7 +1,6 @@
 /**
  * Chunking: a loaded document's segments -> retrievable chunks that keep page numbers and sections.
  */
-import { RecursiveCharacterTextSplitter } from "@langchain/textsplitters";
 import type { Chunk } from "../index/types.js";
 import { splitSentences } from "../text/sentences.js";
 import type { LoadedDocument } from "./types.js";
@@ -74,6 +73,8 @@ function pageAt(unit: Unit, offset: number): number | null {
  * to give it the right page.
  */
 async function splitLongUnit(unit: Unit, size: number, overlap: number): Promise<Unit[]> {
+  // Imported here: only an over-long unit needs it, and it pulls in @langchain/core (~0.6 s to load).
+  const { RecursiveCharacterTextSplitter } = await import("@langchain/textsplitters");
   const splitter = new RecursiveCharacterTextSplitter({ chunkSize: size, chunkOverlap: Math.min(overlap, Math.floor(size / 2)) });
   const pieces: string[] = [];
   for (const raw of await splitter.splitText(unit.text)) {

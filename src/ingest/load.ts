@@ -3,9 +3,6 @@
  * and guarantees that what comes back has text (or throws a LoadError naming the file and the reason).
  */
 import path from "node:path";
-import { loadHtml } from "./html.js";
-import { loadMarkdown } from "./markdown.js";
-import { loadPdf } from "./pdf.js";
 import { LoadError, type LoadedDocument } from "./types.js";
 
 export type DocumentFormat = "pdf" | "markdown" | "html";
@@ -61,10 +58,12 @@ export async function loadDocument(data: Buffer, file: string, mediaType?: strin
   if (data.length === 0) throw new LoadError(file, "empty file");
 
   let doc: LoadedDocument;
-  if (format === "pdf") doc = await loadPdf(data, file);
+  // Each loader (pdf.js, the HTML parser) is imported when a document of its format is read, so an
+  // ingest with nothing to parse starts in a fraction of a second.
+  if (format === "pdf") doc = await (await import("./pdf.js")).loadPdf(data, file);
   else {
     const text = decodeText(data, file);
-    doc = format === "html" ? loadHtml(text) : loadMarkdown(text);
+    doc = format === "html" ? (await import("./html.js")).loadHtml(text) : (await import("./markdown.js")).loadMarkdown(text);
   }
   const segments = doc.segments.filter((s) => s.text.trim() !== "");
   if (segments.length === 0) {

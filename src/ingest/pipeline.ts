@@ -10,7 +10,7 @@ import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { sha256File, type CorpusEntry } from "../corpus/manifest.js";
 import type { Embedder } from "../embed/types.js";
-import { IndexLoadError, loadIndex, vectorOf, writeIndex, type LoadedIndex } from "../index/store.js";
+import { IndexLoadError, loadIndex, readManifest, vectorOf, writeIndex, type LoadedIndex } from "../index/store.js";
 import type { Chunk, IndexedDocument, IndexManifest } from "../index/types.js";
 import { CHUNKER_VERSION, chunkDocument, indexedText } from "./chunk.js";
 import { loadDocument } from "./load.js";
@@ -75,13 +75,35 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
   const started = performance.now();
   const emit = opts.onEvent ?? (() => {});
   const { embedder, chunking } = opts;
-  const previous = await loadPrevious(opts.indexDir, embedder);
+  // The up-to-date check needs only the previous manifest and the files' checksums; the previous index
+  // itself (chunks and vectors to reuse) is read only when something changed.
+  const before = await readManifest(opts.indexDir).catch(() => null);
   const sameSettings =
-    previous !== null &&
-    previous.manifest.chunking.size === chunking.size &&
-    previous.manifest.chunking.overlap === chunking.overlap &&
-    previous.manifest.chunking.prefix === chunking.prefix &&
-    previous.manifest.chunking.version === CHUNKER_VERSION;
+    before !== null &&
+    before.embedder?.id === embedder.id &&
+    before.embedder?.dimensions === embedder.dimensions &&
+    before.chunking.size === chunking.size &&
+    before.chunking.overlap === chunking.overlap &&
+    before.chunking.prefix === chunking.prefix &&
+    before.chunking.version === CHUNKER_VERSION;
+  const shas = new Map<string, string>();
+  for (const entry of opts.entries) {
+    const file = path.join(opts.corpusDir, entry.file);
+    if (await isFile(file)) shas.set(entry.id, await sha256File(file));
+  }
+  const unchanged =
+    sameSettings &&
+    !opts.force &&
+    shas.size === opts.entries.length &&
+    before!.documents.length === opts.entries.length &&
+    opts.entries.every((e) => before!.documents.some((d) => d.id === e.id && d.sha256 === shas.get(e.id) && sameList(d.aliases, e.aliases)));
+  if (unchanged) {
+    emit({ type: "start", documents: opts.entries.length });
+    for (const d of before!.documents) emit({ type: "document", id: d.id, status: "reused", pages: d.pages, chunks: d.chunks });
+    const { documents, pages, chunks } = before!.totals;
+    return { upToDate: true, documents, pages, chunks, embedded: 0, reusedVectors: chunks, skipped: [], missing: [], seconds: elapsed(started), manifest: before };
+  }
+  const previous = await loadPrevious(opts.indexDir, embedder);
 
   emit({ type: "start", documents: opts.entries.length });
   const builds: DocBuild[] = [];
@@ -95,8 +117,8 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
       emit({ type: "missing", id: entry.id, file: entry.file });
       continue;
     }
-    const sha = await sha256File(file);
-    const old = sameSettings && !opts.force
+    const sha = shas.get(entry.id) ?? (await sha256File(file));
+    const old = sameSettings && previous && !opts.force
       ? previous!.manifest.documents.find((d) => d.id === entry.id && d.sha256 === sha && sameList(d.aliases, entry.aliases))
       : undefined;
     if (old && previous) {
@@ -127,15 +149,6 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
   const aliases = new Map(documents.map((d) => [d.id, d.aliases]));
   const textOf = (c: Chunk) => indexedText(c, chunking.prefix, aliases.get(c.docId));
   const pages = documents.reduce((n, d) => n + (d.pages ?? 0), 0);
-  const unchanged =
-    sameSettings &&
-    !opts.force &&
-    previous!.manifest.documents.length === documents.length &&
-    documents.every((d) => previous!.manifest.documents.some((p) => p.id === d.id && p.sha256 === d.sha256 && sameList(p.aliases, d.aliases)));
-  if (unchanged) {
-    return { ...base, upToDate: true, pages, chunks: chunks.length, embedded: 0, reusedVectors: chunks.length, seconds: elapsed(started), manifest: previous!.manifest };
-  }
-
   // Vectors. A corpus-fitted embedder (LSA) learns its space from these texts first and embeds them all
   // (in milliseconds); a pretrained one reuses every vector whose text is unchanged (content hash).
   const texts = chunks.map(textOf);

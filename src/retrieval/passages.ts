@@ -14,6 +14,8 @@ export interface Token {
   text: string;
   /** Index terms of the token (a compound yields several). */
   terms: string[];
+  /** The same terms as integer ids (termId), what scoring compares. */
+  ids: Int32Array;
   /** A quantity: digits ("570GB", "3.64E+03", "31,144", "1%") or a number word. */
   number: boolean;
   /** A number written in words ("two", "thousand"): a quantity only with a unit or the thing counted. */
@@ -32,9 +34,11 @@ export interface AnalyzedSentence {
   block: number;
   tokens: Token[];
   termSet: ReadonlySet<string>;
+  /** The distinct terms as integer ids (termId). */
+  termIds: Int32Array;
   shape: SentenceShape;
   /** For a table row: the table's header line (and caption) it is read with; terms of both. */
-  header?: { text: string; terms: ReadonlySet<string> };
+  header?: { text: string; terms: ReadonlySet<string>; ids: Int32Array };
   /** The sentence opens by pointing back ("This is ...", "It ...", "These ..."): it needs the unit before it. */
   anaphoric: boolean;
 }
@@ -56,8 +60,21 @@ const CITATION = new RegExp(String.raw`\[\s*\d+(?:\s*[,;–-]\s*\d+)*\s*\]|\((?:
 const TERMINAL = /[.!?:;)"'”’\]]$/;
 const MATH = /[=+^_{}\[\]<>∑∏√∈≤≥≈×·∀∃∂∇λμσθφψωαβγδε∞|\\]/g;
 
+/**
+ * Terms as small integers, one dictionary per process: scoring compares ids through arrays instead of
+ * strings through maps (the hot path of every query).
+ */
+const TERM_IDS = new Map<string, number>();
+export function termId(term: string): number {
+  let id = TERM_IDS.get(term);
+  if (id === undefined) TERM_IDS.set(term, (id = TERM_IDS.size));
+  return id;
+}
+const idsOf = (ts: Iterable<string>): Int32Array => Int32Array.from(ts, termId);
+
 interface TokenInfo {
   terms: string[];
+  ids: Int32Array;
   number: boolean;
   numberWord: boolean;
   /** An acronym or camel-case word: a name wherever it stands. */
@@ -75,7 +92,8 @@ function infoOf(text: string): TokenInfo {
     const number = /^[$]?\d/.test(text) || numberWord;
     const acronym = /^(?=.*\p{Lu}.*\p{Lu})[\p{Lu}\p{N}/&-]{2,}$/u.test(text) || /^\p{Lu}+\d+\p{Lu}*$/u.test(text);
     const camel = /\p{Ll}\p{Lu}/u.test(text);
-    info = { terms: terms(text), number, numberWord, alwaysName: !number && (acronym || camel), capitalised: !number && /^\p{Lu}/u.test(text) };
+    const ts = terms(text);
+    info = { terms: ts, ids: idsOf(ts), number, numberWord, alwaysName: !number && (acronym || camel), capitalised: !number && /^\p{Lu}/u.test(text) };
     tokenInfo.set(text, info);
   }
   return info;
@@ -93,7 +111,7 @@ function tokenize(sentence: string): Token[] {
     if (!text) continue;
     const info = infoOf(text);
     const quoted = quotes.some(([a, b]) => m.index > a && m.index < b);
-    out.push({ text, terms: info.terms, number: info.number, numberWord: info.numberWord, name: info.alwaysName || (info.capitalised && out.length > 0), quoted });
+    out.push({ text, terms: info.terms, ids: info.ids, number: info.number, numberWord: info.numberWord, name: info.alwaysName || (info.capitalised && out.length > 0), quoted });
   }
   return out;
 }
@@ -136,7 +154,8 @@ export function analyzePassage(text: string, section: string | null = null): Ana
     if (j < 0 || lines[j]!.split(" ").length > 20) return undefined;
     const head = lines[j]!.trim().slice(0, 200);
     const caption = j > 0 ? (/(?:^|\s)((?:Table|Tab\.) ?\d+[:.].*)$/.exec(lines[j - 1]!)?.[1] ?? "").slice(0, 160) : "";
-    return { text: head, terms: new Set(terms(`${caption} ${head}`)) };
+    const headTerms = new Set(terms(`${caption} ${head}`));
+    return { text: head, terms: headTerms, ids: idsOf(headTerms) };
   };
 
   const sentences: AnalyzedSentence[] = [];
@@ -161,7 +180,8 @@ export function analyzePassage(text: string, section: string | null = null): Ana
 
   function analyzed(s: string, block: number, standalone: boolean): AnalyzedSentence {
     const tokens = tokenize(s);
-    return { text: s, block, tokens, termSet: new Set(tokens.flatMap((t) => t.terms)), shape: shapeOf(s, tokens, standalone), anaphoric: ANAPHOR.test(s) };
+    const termSet = new Set(tokens.flatMap((t) => t.terms));
+    return { text: s, block, tokens, termSet, termIds: idsOf(termSet), shape: shapeOf(s, tokens, standalone), anaphoric: ANAPHOR.test(s) };
   }
 }
 
@@ -171,6 +191,7 @@ export interface CachedPassage {
   words: ReadonlySet<string>;
   /** Terms of the words the passage is known by beyond its text: document title, aliases, section. */
   heading: ReadonlySet<string>;
+  headingIds: Int32Array;
 }
 
 /** Analysed passages by chunk ordinal, computed on first use (an index's chunks never change). */
@@ -184,7 +205,8 @@ export class PassageCache {
     if (!p) {
       const c = this.source(ordinal);
       const words = new Set(c.text.toLowerCase().split(/\W+/).filter((w) => w.length > 2));
-      this.cache.set(ordinal, (p = { analysis: analyzePassage(c.text, c.section), words, heading: new Set(terms(c.heading)) }));
+      const heading = new Set(terms(c.heading));
+      this.cache.set(ordinal, (p = { analysis: analyzePassage(c.text, c.section), words, heading, headingIds: idsOf(heading) }));
     }
     return p;
   }

@@ -33,7 +33,7 @@ export class AnswerReranker implements Reranker {
     return hits
       .map((h) => {
         const p = this.passages.get(h.ordinal);
-        const window = bestWindow(scoreWindows(q, p.analysis, p.heading, this.sentenceWeights)) ?? undefined;
+        const window = bestWindow(scoreWindows(q, p.analysis, p.headingIds, this.sentenceWeights)) ?? undefined;
         return { ...h, window, score: h.score / top + this.weight * (window?.score ?? 0) };
       })
       .sort((a, b) => b.score - a.score || a.ordinal - b.ordinal);

@@ -18,7 +18,7 @@
  * A window that opens by pointing back ("This is the most popular ...") starts one unit earlier, so the
  * answer carries what "this" is.
  */
-import type { AnalyzedPassage, AnalyzedSentence, SentenceShape } from "./passages.js";
+import { termId, type AnalyzedPassage, type AnalyzedSentence, type SentenceShape } from "./passages.js";
 import type { QueryAnalysis } from "./query.js";
 
 export interface SentenceWeights {
@@ -72,6 +72,10 @@ const normNumber = (s: string) => s.toLowerCase().replace(/,/g, "");
  * window's share is an OR of masks. Questions with more than 31 distinct terms keep their 31 rarest.
  */
 interface QuestionFacts {
+  /** Bit position of each question term, by term id (-1: not a question term); ids past the end are not. */
+  bit: Int8Array;
+  /** Whether a term id is part of the focus noun. */
+  focus: Uint8Array;
   termIndex: Map<string, number>;
   weights: Float64Array;
   total: number;
@@ -86,7 +90,15 @@ function factsOf(q: QueryAnalysis): QuestionFacts {
   if (!f) {
     const kept = q.terms.length <= MAX_TERMS ? q.terms : [...q.terms].sort((a, b) => b.weight - a.weight).slice(0, MAX_TERMS);
     const weights = Float64Array.from(kept, (t) => t.weight);
+    const ids = kept.map((t) => termId(t.term));
+    const bit = new Int8Array(Math.max(0, ...ids) + 1).fill(-1);
+    ids.forEach((id, i) => (bit[id] = i));
+    const focusIds = [...q.focus].map(termId);
+    const focus = new Uint8Array(Math.max(0, ...focusIds) + 1);
+    for (const id of focusIds) focus[id] = 1;
     f = {
+      bit,
+      focus,
       termIndex: new Map(kept.map((t, i) => [t.term, i])),
       weights,
       total: weights.reduce((a, b) => a + b, 0) || 1,
@@ -98,14 +110,25 @@ function factsOf(q: QueryAnalysis): QuestionFacts {
   return f;
 }
 
-/** The question terms a set of terms holds, as a bit mask. */
-function maskOf(f: QuestionFacts, set: Iterable<string>): number {
+/** The question terms among these term ids, as a bit mask. */
+function maskOf(f: QuestionFacts, ids: Int32Array): number {
+  const bit = f.bit;
   let m = 0;
-  for (const t of set) {
-    const i = f.termIndex.get(t);
-    if (i !== undefined) m |= 1 << i;
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    if (id < bit.length && bit[id]! >= 0) m |= 1 << bit[id]!;
   }
   return m;
+}
+
+function allInQuestion(f: QuestionFacts, ids: Int32Array): boolean {
+  for (let i = 0; i < ids.length; i++) if (!(ids[i]! < f.bit.length && f.bit[ids[i]!]! >= 0)) return false;
+  return true;
+}
+
+function hasFocus(f: QuestionFacts, ids: Int32Array): boolean {
+  for (let i = 0; i < ids.length; i++) if (ids[i]! < f.focus.length && f.focus[ids[i]!] === 1) return true;
+  return false;
 }
 
 /** Weighted share of the question held by a mask. */
@@ -155,17 +178,14 @@ export function candidateStrength(q: QueryAnalysis, s: AnalyzedSentence): number
   const masks = new Int32Array(tokens.length);
   const focus = new Uint8Array(tokens.length);
   for (let i = 0; i < tokens.length; i++) {
-    for (const x of tokens[i]!.terms) {
-      const k = f.termIndex.get(x);
-      if (k !== undefined) masks[i]! |= 1 << k;
-      if (q.focus.has(x)) focus[i] = 1;
-    }
+    masks[i] = maskOf(f, tokens[i]!.ids);
+    if (hasFocus(f, tokens[i]!.ids)) focus[i] = 1;
   }
   let best = 0;
   if (q.kind === "quantity") {
     // A table row is read with its header: its values stand next to the header's column names.
     const row = s.shape === "row";
-    const rowOfQuestion = row && (maskOf(f, s.termSet) | maskOf(f, s.header?.terms ?? [])) !== 0;
+    const rowOfQuestion = row && (maskOf(f, s.termIds) | (s.header ? maskOf(f, s.header.ids) : 0)) !== 0;
     for (let i = 0; i < tokens.length; i++) {
       const t = tokens[i]!;
       if (!t.number || f.numbers.has(normNumber(t.text))) continue;
@@ -179,7 +199,8 @@ export function candidateStrength(q: QueryAnalysis, s: AnalyzedSentence): number
   }
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
-    if (!(t.name || t.quoted) || t.terms.length === 0 || t.terms.every((x) => q.weights.has(x))) continue;
+    // A name the question already says ("GPT-3" in a GPT-3 question) is not the answer to it.
+    if (!(t.name || t.quoted) || t.ids.length === 0 || allInQuestion(f, t.ids)) continue;
     let named = t.quoted;
     for (let j = Math.max(0, i - 3); j < i && !named; j++) named = NAMING.test(tokens[j]!.text);
     const tie = named || anyWithin(focus, i, 2) ? 1.5 : anyWithin(masks, i, 4) ? 1 : 0.5;
@@ -194,15 +215,19 @@ export const MAX_WINDOW_CHARS = 420;
 
 
 /** Every window of one or two sentences of the passage, scored against the question. */
-export function scoreWindows(q: QueryAnalysis, passage: AnalyzedPassage, heading: ReadonlySet<string>, w: SentenceWeights = DEFAULT_SENTENCE_WEIGHTS): WindowScore[] {
+export function scoreWindows(q: QueryAnalysis, passage: AnalyzedPassage, heading: ReadonlySet<string> | Int32Array, w: SentenceWeights = DEFAULT_SENTENCE_WEIGHTS): WindowScore[] {
   const ss = passage.sentences;
   const f = factsOf(q);
-  const mask = ss.map((s) => maskOf(f, s.termSet) | 0);
-  const headerMask = ss.map((s) => (s.header ? maskOf(f, s.header.terms) : 0));
-  const headingMask = maskOf(f, heading);
+  const mask = ss.map((s) => maskOf(f, s.termIds));
+  const headerMask = ss.map((s) => (s.header ? maskOf(f, s.header.ids) : 0));
+  const headingMask = maskOf(f, heading instanceof Int32Array ? heading : Int32Array.from(heading, termId));
   // A candidate counts in any sentence of a window (the answer often follows, with no question term of its
-  // own, the sentence that restates the question); a window needs a question term somewhere.
-  const candidate = ss.map((s) => candidateStrength(q, s));
+  // own, the sentence that restates the question); a window needs a question term somewhere, so only
+  // sentences up to two after one with a question term (or one before an anaphoric one) can matter.
+  const candidate = ss.map((s, k) => {
+    const reachable = mask[k] !== 0 || (k > 0 && mask[k - 1] !== 0) || (k > 1 && mask[k - 2] !== 0) || (k + 1 < ss.length && ss[k + 1]!.anaphoric) || s.header !== undefined;
+    return reachable ? candidateStrength(q, s) : 0;
+  });
   const factor = ss.map((s) => (s.shape === "sentence" ? 1 : w.shape[s.shape]));
   const out: WindowScore[] = [];
   for (let i = 0; i < ss.length; i++) {

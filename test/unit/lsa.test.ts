@@ -13,17 +13,17 @@ const texts = [
 ];
 const cos = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i]!, 0);
 
-describe("LSA", () => {
-  const { model, vectors } = fitLsa(texts, { dimensions: 4, minDf: 1 });
-  const index = new Map(model.vocabulary.map((t, j) => [t, j]));
+const { model, vectors } = await fitLsa(texts, { dimensions: 4, minDf: 1 });
+const index = new Map(model.vocabulary.map((t, j) => [t, j]));
 
-  it("gives unit vectors of the requested size, the same for the same corpus", () => {
+describe("LSA", () => {
+  it("gives unit vectors of the requested size, the same for the same corpus", async () => {
     expect(vectors).toHaveLength(texts.length);
     for (const v of vectors) {
       expect(v).toHaveLength(4);
       expect(Math.hypot(...v)).toBeCloseTo(1, 6);
     }
-    expect(fitLsa(texts, { dimensions: 4, minDf: 1 }).vectors).toEqual(vectors);
+    expect((await fitLsa(texts, { dimensions: 4, minDf: 1 })).vectors).toEqual(vectors);
   });
 
   it("folding a fitted text in gives (nearly) its fitted vector", () => {

@@ -18,7 +18,7 @@ function read(question: string, texts: string[], known?: Set<string>) {
   const corpus: CorpusVocabulary = { idf: (t) => (vocab.has(t) ? 1 : 3), has: (t) => vocab.has(t), named: () => [] };
   const q = analyzeQuery(question, corpus);
   const passages = numberPassages(chunks.map((c, i) => hit(c, i, 1 - i * 0.01)));
-  const cache = chunks.map((c) => ({ analysis: analyzePassage(c.text), heading: new Set<string>(), words: new Set<string>() }));
+  const cache = chunks.map((c) => ({ analysis: analyzePassage(c.text), heading: new Set<string>(), headingIds: new Int32Array(0), words: new Set<string>() }));
   const answer = extractAnswer(q, passages, (o) => cache[o]!, { sentence: DEFAULT_SENTENCE_WEIGHTS, ...DEFAULT_READER });
   return { q, answer };
 }
