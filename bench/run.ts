@@ -2,7 +2,7 @@
  * npm run bench: what a user of the default configuration gets, everything on loopback.
  *
  *   1. cold ingest of the corpus into a fresh INDEX_DIR (`node --import tsx src/cli/ingest.ts`) and the
- *      LangChain tutorial recipe (`node --import tsx src/eval/baseline.ts --no-cache`), in child
+ *      LangChain tutorial recipe (`node --import tsx src/cli/baseline.ts --no-cache`), in child
  *      processes of the same run: wall time, peak RSS, the ratio;
  *   2. re-ingest with nothing changed (wall time);
  *   3. the server started as `npm start` starts it (`node --import tsx src/cli/start.ts`), with only
@@ -122,7 +122,7 @@ async function main(): Promise<number> {
 
     if (!skipBaseline) {
       say("bench: [1/5] cold build (LangChain tutorial recipe) ...");
-      const b = await measureNode(["--import", "tsx", "src/eval/baseline.ts", "--no-cache"], { cwd: PROJECT_ROOT, env: childEnv, timeoutMs: INGEST_TIMEOUT_MS });
+      const b = await measureNode(["--import", "tsx", "src/cli/baseline.ts", "--no-cache"], { cwd: PROJECT_ROOT, env: childEnv, timeoutMs: INGEST_TIMEOUT_MS });
       if (b.exitCode !== 0) {
         problems.push(fail("baseline build", b).message);
       } else {

@@ -39,7 +39,7 @@ const OTHER_DOCUMENT_FACTOR = 0.6;
 
 export const DEFAULT_READER: Omit<ReaderSettings, "sentence"> = { prior: 0.6, maxChars: 500 };
 
-export function extractAnswer(q: QueryAnalysis, passages: Passage[], read: (ordinal: number) => CachedPassage, settings: ReaderSettings): ExtractiveAnswer {
+export function extractAnswer(q: QueryAnalysis, passages: Passage[], read: (id: string) => CachedPassage, settings: ReaderSettings): ExtractiveAnswer {
   const top = Math.max(...passages.map((p) => p.hit.score), 0) || 1;
   // A question that names a paper ("the Transformer", "GPT-3") is answered from it when it can be.
   const named = new Set(q.named.map((d) => d.docId));
@@ -47,7 +47,7 @@ export function extractAnswer(q: QueryAnalysis, passages: Passage[], read: (ordi
   let best: { p: Passage; window: WindowScore; value: number } | undefined;
   let coverage = 0;
   for (const p of passages) {
-    const cached = read(p.hit.ordinal);
+    const cached = read(p.hit.chunk.id);
     const window = p.hit.window ?? bestWindow(scoreWindows(q, cached.analysis, cached.headingIds, settings.sentence));
     if (!window) continue;
     coverage = Math.max(coverage, window.context);
@@ -55,7 +55,7 @@ export function extractAnswer(q: QueryAnalysis, passages: Passage[], read: (ordi
     if (!best || value > best.value) best = { p, window, value };
   }
   if (!best) return { text: "", cited: [], coverage: 0, candidate: 0 };
-  const text = trimTo(windowText(read(best.p.hit.ordinal).analysis, best.window), settings.maxChars);
+  const text = trimTo(windowText(read(best.p.hit.chunk.id).analysis, best.window), settings.maxChars);
   return { text: `${text} [${best.p.n}]`, cited: [best.p.n], coverage, candidate: best.window.candidate };
 }
 

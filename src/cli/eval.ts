@@ -13,10 +13,11 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, PROJECT_ROOT, type Config } from "../config/index.js";
+import { AppError } from "../errors.js";
 import { loadCorpusEntries } from "../corpus/catalog.js";
 import { createEmbedder } from "../embed/index.js";
 import type { Embedder } from "../embed/types.js";
-import { readManifest } from "../index/store.js";
+import { createIndexStore } from "../store/index.js";
 import { BASELINE_RECIPE, baselineTarget, buildBaseline } from "../eval/baseline.js";
 import { EvalSetError, isAnswerable, loadEvalSet, type EvalItem } from "../eval/dataset.js";
 import { ABLATIONS, choose, crossValidate, DEFAULT_GRID, objective, parseGrid, runSweep, settingsOf, type Grid } from "../eval/cv.js";
@@ -143,7 +144,7 @@ function progress(label: string): (r: ItemRecord, done: number, total: number) =
 }
 
 async function checkIndex(config: Config): Promise<void> {
-  const manifest = await readManifest(config.indexDir).catch((err: Error) => {
+  const manifest = await createIndexStore(config).current().catch((err: Error) => {
     throw new EvalSetupError(err.message);
   });
   if (!manifest) throw new EvalSetupError(`no index in ${config.indexDir}: build it first with \`npm run ingest\` (INDEX_DIR selects the folder)`);
@@ -264,8 +265,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     }
     const service = args.url ? undefined : await createEvalService({}, { env, embedder });
     if (service) try {
-      await service.prompts.get(mainPrompt);
-      if (args.comparePrompt) await service.prompts.get(args.comparePrompt);
+      await service.checkPromptVersion(mainPrompt);
+      if (args.comparePrompt) await service.checkPromptVersion(args.comparePrompt);
       const label = compare && args.comparePrompt ? `ours (${mainPrompt})` : "ours";
       runs.push(await runEval({ set, service, promptVersion: mainPrompt, k: args.k, label, onItem: progress(label) }));
       if (compare && Object.keys(args.compareEnv).length === 0) {
@@ -312,8 +313,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       console.error(`eval: ${err.message}`);
       return 2;
     }
-    if ((err as Error).name === "PromptNotFoundError") {
-      console.error(`eval: ${(err as Error).message}`);
+    if (err instanceof AppError) {
+      console.error(`eval: ${err.message}`);
       return 2;
     }
     throw err;

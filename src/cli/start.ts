@@ -12,7 +12,7 @@ import { loadCorpusDocuments } from "../corpus/catalog.js";
 import { fetchCorpus, type FetchReport } from "../corpus/fetch.js";
 import { LockError } from "../corpus/lock.js";
 import { ManifestError } from "../corpus/manifest.js";
-import { readManifest } from "../index/store.js";
+import { createIndexStore } from "../store/index.js";
 import { ingestWithConfig } from "../ingest/run.js";
 import { handleSignals, startServer } from "../server/index.js";
 import { firstUseNote, formatResult } from "./fetch.js";
@@ -32,7 +32,7 @@ export async function fetchMissingDocuments(config: Config, fetchImpl?: typeof f
 export async function start(): Promise<void> {
   const config = loadConfig();
   await fetchMissingDocuments(config);
-  if (!(await readManifest(config.indexDir).catch(() => null))) {
+  if (!(await createIndexStore(config).current().catch(() => null))) {
     console.error(`no index in ${config.indexDir}: building it (first start only)`);
     const r = await ingestWithConfig(config, { onEvent: ingestReporter() });
     console.error(`index ready: ${r.documents} documents, ${r.chunks} chunks in ${r.seconds.toFixed(1)} s`);

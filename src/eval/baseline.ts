@@ -14,21 +14,17 @@
  * Built stores are cached under .cache/baseline/<key> (key: recipe version, embedder, file hashes),
  * so repeated `npm run eval` runs do not embed everything again.
  *
- * Run as a program to measure a cold build (bench/run.ts does, in a child process):
- *   node --import tsx src/eval/baseline.ts [--no-cache]    prints one JSON line: chunks, seconds, maxRssKb
+ * A cold build is measured as a program by src/cli/baseline.ts (bench/run.ts runs it in a child process).
  */
 import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { HNSWLib } from "@langchain/community/vectorstores/hnswlib";
 import { Document } from "@langchain/core/documents";
 import { Embeddings } from "@langchain/core/embeddings";
 import { RecursiveCharacterTextSplitter } from "@langchain/textsplitters";
 import { PDFParse } from "pdf-parse";
-import { isMain } from "../cli/is-main.js";
-import { loadConfig, PROJECT_ROOT } from "../config/index.js";
-import { loadCorpusEntries } from "../corpus/catalog.js";
+import { PROJECT_ROOT } from "../config/index.js";
 import { sha256File, type CorpusEntry } from "../corpus/manifest.js";
 import type { Embedder } from "../embed/types.js";
 import type { EvalTarget } from "./targets.js";
@@ -232,45 +228,3 @@ export function baselineTarget(store: HNSWLib): EvalTarget {
 }
 
 const elapsed = (t0: number) => Math.round(performance.now() - t0) / 1000;
-
-/** Child-process entry: a build (cold unless the cache has it), reported as one JSON line on stdout. */
-async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { "no-cache": { type: "boolean", default: false }, corpus: { type: "string" } } });
-  const config = loadConfig();
-  const corpusDir = values.corpus ? path.resolve(values.corpus) : config.corpusDir;
-  const embedder = inProcessEncoder();
-  try {
-    const build = await buildBaseline({
-      corpusDir,
-      entries: await loadCorpusEntries(config),
-      embedder,
-      cacheRoot: values["no-cache"] ? null : undefined,
-      onStage: (stage, info) => process.stderr.write(`baseline: ${stage}${info ? ` ${JSON.stringify(info)}` : ""}\n`),
-    });
-    const probe = await build.store.similaritySearchWithScore("attention", 1);
-    process.stdout.write(
-      `${JSON.stringify({
-        chunks: build.chunks,
-        pages: build.pages,
-        missing: build.missing,
-        seconds: build.seconds,
-        fromCache: build.fromCache,
-        probe: probe.length,
-        maxRssKb: process.resourceUsage().maxRSS,
-      })}\n`,
-    );
-    return 0;
-  } finally {
-    await embedder.close();
-  }
-}
-
-if (isMain(import.meta.url)) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err) => {
-      console.error(`baseline failed: ${err instanceof Error ? err.message : String(err)}`);
-      process.exit(1);
-    },
-  );
-}

@@ -17,7 +17,8 @@ import type { Embedder } from "../embed/types.js";
 import type { EvalItem } from "./dataset.js";
 import { groupMetrics, type GroupMetrics, type ItemRecord } from "./metrics.js";
 import { runEval } from "./run.js";
-import { createEvalService, memoizedLoader, type EnvOverrides } from "./targets.js";
+import { loadConfig } from "../config/index.js";
+import { createEvalService, memoizedOpen, type EnvOverrides } from "./targets.js";
 
 export type Grid = Record<string, string[]>;
 
@@ -102,9 +103,9 @@ export interface SweepOptions {
 export async function runSweep(opts: SweepOptions): Promise<SettingRun[]> {
   const settings = settingsOf(opts.grid);
   const out: SettingRun[] = [];
-  const load = memoizedLoader();
+  const open = memoizedOpen(loadConfig(opts.env ?? process.env).indexDir);
   for (const overrides of settings) {
-    const service = await createEvalService(overrides, { env: opts.env, embedder: opts.embedder, loadIndex: load });
+    const service = await createEvalService(overrides, { env: opts.env, embedder: opts.embedder, openIndex: open });
     try {
       const run = await runEval({ set: opts.set, service });
       out.push({ overrides, records: run.records });

@@ -5,17 +5,19 @@
 import type { AskResult } from "../answer/service.js";
 import { loadConfig, type Config } from "../config/index.js";
 import type { Embedder } from "../embed/types.js";
-import { loadIndex } from "../index/store.js";
 import { QaService } from "../service/index.js";
+import type { OpenIndex } from "../service/live-index.js";
+import { createIndexStore, type IndexSnapshot } from "../store/index.js";
 
-/** An index loader that reads each (folder, generation, ef) once: settings that only change query-time knobs share it. */
-export function memoizedLoader(): typeof loadIndex {
-  const cache = new Map<string, ReturnType<typeof loadIndex>>();
-  return async (dir, opts) => {
-    const key = `${dir}\0${opts.embedder.id}\0${opts.ef}`;
-    let loaded = cache.get(key);
-    if (!loaded) cache.set(key, (loaded = loadIndex(dir, opts)));
-    return loaded;
+/** Opens each (index, embedder, ef) once: settings that only change query-time knobs share it. */
+export function memoizedOpen(indexDir: string): OpenIndex {
+  const store = createIndexStore({ indexDir });
+  const cache = new Map<string, Promise<IndexSnapshot>>();
+  return async (opts) => {
+    const key = `${opts.embedder.id}\0${opts.ef}`;
+    let opened = cache.get(key);
+    if (!opened) cache.set(key, (opened = store.open(opts)));
+    return opened;
   };
 }
 
@@ -106,8 +108,8 @@ export interface EvalServiceOptions {
   env?: NodeJS.ProcessEnv;
   /** Reuse one embedder across services (sweeps); the caller closes it, not the services. */
   embedder?: Embedder;
-  /** Reuse loaded indexes across services (sweeps): see memoizedLoader(). */
-  loadIndex?: typeof loadIndex;
+  /** Reuse opened indexes across services (sweeps): see memoizedOpen(). */
+  openIndex?: OpenIndex;
 }
 
 export class EvalSetupError extends Error {
@@ -125,9 +127,9 @@ export async function createEvalService(overrides: EnvOverrides = {}, opts: Eval
     else env[k] = v;
   }
   const config = loadConfig(env);
-  const service = new QaService(config, { ...(opts.embedder ? { embedder: opts.embedder } : {}), ...(opts.loadIndex ? { loadIndex: opts.loadIndex } : {}) });
+  const service = new QaService(config, { ...(opts.embedder ? { embedder: opts.embedder } : {}), ...(opts.openIndex ? { openIndex: opts.openIndex } : {}) });
   await service.start();
-  const status = service.live.status();
+  const status = service.status();
   if (!status.ready) {
     await service.close();
     const hint = status.code === "INDEX_MISSING" ? " (run: npm run ingest)" : "";

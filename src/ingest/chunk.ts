@@ -1,7 +1,7 @@
 /**
  * Chunking: a loaded document's segments -> retrievable chunks that keep page numbers and sections.
  */
-import type { Chunk } from "../index/types.js";
+import type { Chunk } from "../store/index.js";
 import { splitSentences } from "../text/sentences.js";
 import type { LoadedDocument } from "./types.js";
 

@@ -10,8 +10,7 @@ import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { sha256File, type CorpusEntry } from "../corpus/manifest.js";
 import type { Embedder } from "../embed/types.js";
-import { IndexLoadError, loadIndex, readManifest, vectorOf, writeIndex, type LoadedIndex } from "../index/store.js";
-import type { Chunk, IndexedDocument, IndexManifest } from "../index/types.js";
+import { IndexLoadError, type Chunk, type IndexedDocument, type IndexManifest, type IndexSnapshot, type IndexStore } from "../store/index.js";
 import { CHUNKER_VERSION, chunkDocument, indexedText } from "./chunk.js";
 import { loadDocument } from "./load.js";
 import { LoadError } from "./types.js";
@@ -33,7 +32,8 @@ export type IngestEvent =
 
 export interface IngestOptions {
   corpusDir: string;
-  indexDir: string;
+  /** Where the index lives; the new generation is written there. */
+  store: IndexStore;
   entries: CorpusEntry[];
   embedder: Embedder;
   chunking: ChunkingOptions;
@@ -77,7 +77,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
   const { embedder, chunking } = opts;
   // The up-to-date check needs only the previous manifest and the files' checksums; the previous index
   // itself (chunks and vectors to reuse) is read only when something changed.
-  const before = await readManifest(opts.indexDir).catch(() => null);
+  const before = await opts.store.current().catch(() => null);
   const sameSettings =
     before !== null &&
     before.embedder?.id === embedder.id &&
@@ -103,7 +103,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
     const { documents, pages, chunks } = before!.totals;
     return { upToDate: true, documents, pages, chunks, embedded: 0, reusedVectors: chunks, skipped: [], missing: [], seconds: elapsed(started), manifest: before };
   }
-  const previous = await loadPrevious(opts.indexDir, embedder);
+  const previous = await openPrevious(opts.store, embedder);
 
   emit({ type: "start", documents: opts.entries.length });
   const builds: DocBuild[] = [];
@@ -122,7 +122,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
       ? previous!.manifest.documents.find((d) => d.id === entry.id && d.sha256 === sha && sameList(d.aliases, entry.aliases))
       : undefined;
     if (old && previous) {
-      const chunks = previous.chunks.filter((c) => c.docId === entry.id);
+      const chunks = previous.chunks.all().filter((c) => c.docId === entry.id);
       builds.push({ doc: { ...describe(entry, sha, old.pages), chunks: chunks.length }, chunks });
       emit({ type: "document", id: entry.id, status: "reused", pages: old.pages, chunks: chunks.length });
       continue;
@@ -163,8 +163,13 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
     emit({ type: "embed-progress", done: chunks.length, total: chunks.length });
     todo = chunks.map((_, i) => i);
   } else {
+    // Reuse by content hash: a chunk whose embedded text is unchanged keeps its stored vector.
     const cache = new Map<string, number[]>();
-    if (previous) previous.chunks.forEach((c, i) => cache.set(c.hash, vectorOf(previous, i)));
+    if (previous) {
+      const old = previous.chunks.all();
+      const stored = await previous.vectors.get(old.map((c) => c.id));
+      old.forEach((c, i) => stored[i] && cache.set(c.hash, stored[i]!));
+    }
     vectors = chunks.map((c) => cache.get(c.hash));
     todo = chunks.map((_, i) => i).filter((i) => vectors[i] === undefined);
     emit({ type: "embed-start", total: todo.length, cached: chunks.length - todo.length });
@@ -178,8 +183,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
   }
 
   emit({ type: "write" });
-  const manifest = await writeIndex(
-    opts.indexDir,
+  const manifest = await opts.store.write(
     { chunks, vectors: vectors as number[][], indexedTexts: texts, ...(embedderModel ? { embedderModel } : {}) },
     {
       embedder: { id: embedder.id, dimensions: embedder.dimensions },
@@ -191,10 +195,10 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
   return { ...base, upToDate: false, pages, chunks: chunks.length, embedded: todo.length, reusedVectors: chunks.length - todo.length, seconds: elapsed(started), manifest };
 }
 
-/** The live index, when it can be read with this embedder; otherwise null (full rebuild). */
-async function loadPrevious(indexDir: string, embedder: Embedder): Promise<LoadedIndex | null> {
+/** The current generation, when it can be read with this embedder; otherwise null (full rebuild). */
+async function openPrevious(store: IndexStore, embedder: Embedder): Promise<IndexSnapshot | null> {
   try {
-    return await loadIndex(indexDir, { embedder, ef: 10 });
+    return await store.open({ embedder, ef: 10 });
   } catch (err) {
     if (err instanceof IndexLoadError) return null;
     throw err;

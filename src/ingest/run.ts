@@ -2,6 +2,7 @@
 import type { Config } from "../config/index.js";
 import { loadCorpusEntries } from "../corpus/catalog.js";
 import { createEmbedder } from "../embed/index.js";
+import { createIndexStore } from "../store/index.js";
 import { ingest, type IngestEvent, type IngestResult } from "./pipeline.js";
 
 export async function ingestWithConfig(config: Config, opts: { force?: boolean; onEvent?: (e: IngestEvent) => void } = {}): Promise<IngestResult> {
@@ -9,7 +10,7 @@ export async function ingestWithConfig(config: Config, opts: { force?: boolean; 
   try {
     return await ingest({
       corpusDir: config.corpusDir,
-      indexDir: config.indexDir,
+      store: createIndexStore(config),
       entries: await loadCorpusEntries(config),
       embedder,
       chunking: config.chunking,

@@ -1,24 +1,14 @@
 /**
- * What each document talks about, for evidence checks: the set of terms each document uses, and which
- * documents a question names ("GPT-1", "the RLHF blog post", a title).
+ * Which documents a question names ("GPT-1", "the RLHF blog post", a title), from the index's
+ * documents and their aliases; and whether a document uses a term (from the lexical store).
  */
+import type { IndexSnapshot } from "../store/index.js";
 import { terms } from "../text/analyze.js";
-import type { LoadedIndex } from "../index/store.js";
 
 export class DocumentTerms {
-  private readonly byDoc = new Map<string, Set<string>>();
   private readonly names: Array<{ docId: string; terms: string[] }> = [];
 
-  constructor(index: Pick<LoadedIndex, "chunks" | "manifest" | "lexical">) {
-    const data = index.lexical.toJSON();
-    for (const [term, list] of Object.entries(data.postings)) {
-      for (let i = 0; i < list.length; i += 2) {
-        const docId = index.chunks[list[i]!]!.docId;
-        let set = this.byDoc.get(docId);
-        if (!set) this.byDoc.set(docId, (set = new Set()));
-        set.add(term);
-      }
-    }
+  constructor(private readonly index: Pick<IndexSnapshot, "manifest" | "lexical">) {
     for (const d of index.manifest.documents)
       for (const name of [d.title, ...(d.aliases ?? [])]) {
         const t = [...new Set(terms(name, false))];
@@ -27,7 +17,7 @@ export class DocumentTerms {
   }
 
   uses(docId: string, term: string): boolean {
-    return this.byDoc.get(docId)?.has(term) ?? false;
+    return this.index.lexical.documentUses(docId, term);
   }
 
   /** Documents the question names: every term of a title or alias occurs in the question. */

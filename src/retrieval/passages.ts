@@ -194,19 +194,19 @@ export interface CachedPassage {
   headingIds: Int32Array;
 }
 
-/** Analysed passages by chunk ordinal, computed on first use (an index's chunks never change). */
+/** Analysed passages by chunk id, computed on first use (a generation's chunks never change). */
 export class PassageCache {
-  private readonly cache = new Map<number, CachedPassage>();
+  private readonly cache = new Map<string, CachedPassage>();
 
-  constructor(private readonly source: (ordinal: number) => { text: string; section: string | null; heading: string }) {}
+  constructor(private readonly source: (id: string) => { text: string; section: string | null; heading: string }) {}
 
-  get(ordinal: number): CachedPassage {
-    let p = this.cache.get(ordinal);
+  get(id: string): CachedPassage {
+    let p = this.cache.get(id);
     if (!p) {
-      const c = this.source(ordinal);
+      const c = this.source(id);
       const words = new Set(c.text.toLowerCase().split(/\W+/).filter((w) => w.length > 2));
       const heading = new Set(terms(c.heading));
-      this.cache.set(ordinal, (p = { analysis: analyzePassage(c.text, c.section), words, heading, headingIds: idsOf(heading) }));
+      this.cache.set(id, (p = { analysis: analyzePassage(c.text, c.section), words, heading, headingIds: idsOf(heading) }));
     }
     return p;
   }

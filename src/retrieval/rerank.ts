@@ -9,7 +9,7 @@ import type { QueryAnalysis } from "./query.js";
 import { bestWindow, scoreWindows, type SentenceWeights, type WindowScore } from "./sentence-score.js";
 
 export interface RerankCandidate {
-  ordinal: number;
+  chunk: { id: string };
   score: number;
   /** The passage's best window, when a reranker read it. */
   window?: WindowScore;
@@ -32,10 +32,10 @@ export class AnswerReranker implements Reranker {
     const top = hits[0]!.score || 1;
     return hits
       .map((h) => {
-        const p = this.passages.get(h.ordinal);
+        const p = this.passages.get(h.chunk.id);
         const window = bestWindow(scoreWindows(q, p.analysis, p.headingIds, this.sentenceWeights)) ?? undefined;
         return { ...h, window, score: h.score / top + this.weight * (window?.score ?? 0) };
       })
-      .sort((a, b) => b.score - a.score || a.ordinal - b.ordinal);
+      .sort((a, b) => b.score - a.score || (a.chunk.id < b.chunk.id ? -1 : 1));
   }
 }

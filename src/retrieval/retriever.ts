@@ -1,5 +1,6 @@
 /**
- * Hybrid retrieval over one loaded index: BM25 candidates and HNSW (dense) candidates fused by weighted
+ * Hybrid retrieval over one index generation (the store port): lexical (BM25) and vector (HNSW, or any
+ * VectorStore) candidates, by chunk id, fused by weighted
  * reciprocal rank, passages of a document the question names boosted, the head of the list reranked by
  * reading it (rerank.ts), near-duplicates (overlapping chunks) collapsed, optionally restricted to some
  * documents. The question is analysed once (query.ts) and the analysis travels with the hits to the
@@ -8,8 +9,7 @@
  * Defaults are chosen by cross-validation on the dev set (`npm run eval -- --cv 5`, README "Quality").
  */
 import type { Embedder } from "../embed/types.js";
-import type { LoadedIndex } from "../index/store.js";
-import type { Chunk } from "../index/types.js";
+import type { Chunk, IndexSnapshot } from "../store/index.js";
 import { DocumentTerms } from "./documents.js";
 import { PassageCache, type CachedPassage } from "./passages.js";
 import { analyzeQuery, type QueryAnalysis } from "./query.js";
@@ -39,7 +39,6 @@ export interface SearchOptions {
 
 export interface SearchHit {
   chunk: Chunk;
-  ordinal: number;
   /** Final score (higher is better): fused, boosted and reranked. */
   score: number;
   lexicalScore: number;
@@ -54,7 +53,7 @@ export interface SearchResult {
   hits: SearchHit[];
 }
 
-const PASSAGES = new WeakMap<LoadedIndex, PassageCache>();
+const PASSAGES = new WeakMap<IndexSnapshot, PassageCache>();
 
 export class Retriever {
   private readonly reranker: Reranker;
@@ -64,7 +63,7 @@ export class Retriever {
   readonly sentenceWeights: SentenceWeights;
 
   constructor(
-    readonly index: LoadedIndex,
+    readonly index: IndexSnapshot,
     private readonly embedder: Embedder,
     readonly params: RetrievalParams,
     reranker?: Reranker,
@@ -74,8 +73,8 @@ export class Retriever {
     // One cache per loaded index, shared by every retriever over it (evaluation sweeps build many).
     let passages = PASSAGES.get(index);
     if (!passages) {
-      passages = new PassageCache((ord) => {
-        const c = index.chunks[ord]!;
+      passages = new PassageCache((id) => {
+        const c = index.chunks.get(id)!;
         return { text: c.text, section: c.section, heading: this.heading(c) };
       });
       PASSAGES.set(index, passages);
@@ -94,8 +93,8 @@ export class Retriever {
     return `${chunk.title} ${this.aliases.get(chunk.docId) ?? ""} ${chunk.section ?? ""}`;
   }
 
-  passage(ordinal: number): CachedPassage {
-    return this.passages.get(ordinal);
+  passage(id: string): CachedPassage {
+    return this.passages.get(id);
   }
 
   /** The question's analysis against this index's vocabulary and document names. */
@@ -107,44 +106,42 @@ export class Retriever {
   async search(query: string | QueryAnalysis, opts: SearchOptions): Promise<SearchResult> {
     const { index, params } = this;
     const q = typeof query === "string" ? this.analyze(query) : query;
-    const docFilter = opts.docs?.length ? new Set(opts.docs) : undefined;
-    const allow = docFilter ? (ord: number) => docFilter.has(index.chunks[ord]!.docId) : undefined;
+    const filter = opts.docs?.length ? { docs: new Set(opts.docs) } : undefined;
     const n = Math.max(params.candidates, opts.k * 4);
 
-    const fused = new Map<number, { score: number; lexical: number; dense: number }>();
-    const add = (ord: number, rank: number, weight: number) => {
-      const entry = fused.get(ord) ?? { score: 0, lexical: 0, dense: 0 };
+    const [lexical, dense] = await Promise.all([
+      params.lexicalWeight > 0 ? index.lexical.search(q.terms.map((t) => t.term), n, filter) : [],
+      params.denseWeight > 0 && index.chunks.size > 0 ? this.embedder.embedQuery(q.text).then((v) => index.vectors.search(v, Math.min(n, index.chunks.size), filter)) : [],
+    ]);
+    const fused = new Map<string, { score: number; lexical: number; dense: number }>();
+    const add = (id: string, rank: number, weight: number) => {
+      const entry = fused.get(id) ?? { score: 0, lexical: 0, dense: 0 };
       entry.score += weight / (params.rrfK + rank + 1);
-      fused.set(ord, entry);
+      fused.set(id, entry);
       return entry;
     };
-    if (params.lexicalWeight > 0) {
-      index.lexical.searchTerms(q.terms.map((t) => t.term), n, allow).forEach((hit, rank) => {
-        add(hit.ordinal, rank, params.lexicalWeight).lexical = hit.score;
-      });
-    }
-    if (params.denseWeight > 0 && index.chunks.length > 0) {
-      const vector = await this.embedder.embedQuery(q.text);
-      const { neighbors, distances } = index.hnsw.searchKnn(vector, Math.min(n, index.chunks.length), allow);
-      neighbors.forEach((ord, rank) => {
-        add(ord, rank, params.denseWeight).dense = 1 - distances[rank]!;
-      });
-    }
+    lexical.forEach((hit, rank) => (add(hit.id, rank, params.lexicalWeight).lexical = hit.score));
+    dense.forEach((hit, rank) => (add(hit.id, rank, params.denseWeight).dense = hit.score));
 
     // A question that names a document ("in GPT-3", "the RLHF blog post") prefers its passages.
     const named = new Set(q.named.map((d) => d.docId));
     const boost = params.namedDocBoost / (params.rrfK + 1);
-    const ranked: SearchHit[] = [...fused]
-      .map(([ordinal, s]) => {
-        const chunk = index.chunks[ordinal]!;
-        return { chunk, ordinal, score: s.score + (named.has(chunk.docId) ? boost : 0), lexicalScore: s.lexical, denseScore: s.dense };
-      })
-      .sort((a, b) => b.score - a.score || a.ordinal - b.ordinal);
+    const ranked: SearchHit[] = [];
+    for (const [id, s] of fused) {
+      const chunk = index.chunks.get(id);
+      if (chunk) ranked.push({ chunk, score: s.score + (named.has(chunk.docId) ? boost : 0), lexicalScore: s.lexical, denseScore: s.dense });
+    }
+    ranked.sort((a, b) => b.score - a.score || indexOrder(a.chunk, b.chunk));
     const depth = Math.max(params.rerankDepth, opts.k);
     const head = params.rerankWeight > 0 ? this.reranker.rerank(q, ranked.slice(0, depth)) : ranked.slice(0, depth);
-    const hits = collapseNearDuplicates([...head, ...ranked.slice(depth)], opts.k, (ord) => this.passages.get(ord).words);
+    const hits = collapseNearDuplicates([...head, ...ranked.slice(depth)], opts.k, (id) => this.passages.get(id).words);
     return { query: q, hits };
   }
+}
+
+/** Ties broken by document, then position: the order chunks were indexed in. */
+function indexOrder(a: Chunk, b: Chunk): number {
+  return a.docId === b.docId ? a.position - b.position : a.docId < b.docId ? -1 : 1;
 }
 
 /**
@@ -152,11 +149,11 @@ export class Retriever {
  * passages would fill the top-k with the same text: keep the better-ranked one when two candidates
  * share most of their words. Stops once `k` are kept.
  */
-function collapseNearDuplicates<T extends { chunk: Chunk; ordinal: number }>(ranked: T[], k: number, wordsOf: (ordinal: number) => ReadonlySet<string>): T[] {
+function collapseNearDuplicates<T extends { chunk: Chunk }>(ranked: T[], k: number, wordsOf: (id: string) => ReadonlySet<string>): T[] {
   const kept: Array<{ item: T; words: ReadonlySet<string> }> = [];
   for (const item of ranked) {
     if (kept.length >= k) break;
-    const words = wordsOf(item.ordinal);
+    const words = wordsOf(item.chunk.id);
     const dup = kept.some((x) => x.item.chunk.docId === item.chunk.docId && overlap(x.words, words) > 0.8);
     if (!dup) kept.push({ item, words });
   }

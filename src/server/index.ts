@@ -26,18 +26,17 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const logger = opts.logger ?? createLogger(config.logLevel);
   const metrics = createMetrics();
   const service = new QaService(config, opts);
-  service.live.onSwap = (generation) => {
-    const r = service.live.current();
+  service.on("indexLoaded", ({ generation, documents, chunks }) => {
     metrics.indexSwaps.inc();
-    metrics.indexDocuments.set(r?.index.manifest.documents.length ?? 0);
-    metrics.indexChunks.set(r?.index.chunks.length ?? 0);
-    logger.info({ generation, chunks: r?.index.chunks.length }, "index loaded");
-  };
-  service.live.onLoadError = (err) => logger.error({ reason: err.message }, "index not loaded");
-  service.reindexer.onFinish = (job) => {
+    metrics.indexDocuments.set(documents);
+    metrics.indexChunks.set(chunks);
+    logger.info({ generation, chunks }, "index loaded");
+  });
+  service.on("indexLoadFailed", (reason) => logger.error({ reason }, "index not loaded"));
+  service.on("reindexFinished", (job) => {
     metrics.reindexJobs.inc({ outcome: job.status });
     logger.info({ jobId: job.jobId, status: job.status, error: job.error, result: job.result }, "re-index job finished");
-  };
+  });
   await service.start();
 
   let shuttingDown = false;
@@ -83,5 +82,5 @@ export function handleSignals(running: RunningServer): void {
   };
   process.once("SIGTERM", () => stop("SIGTERM"));
   process.once("SIGINT", () => stop("SIGINT"));
-  process.on("SIGHUP", () => void running.service.live.reload());
+  process.on("SIGHUP", () => void running.service.reload());
 }

@@ -93,3 +93,22 @@ export async function removeDocument(config: Pick<Config, "corpusDir" | "corpusM
   } else uploads.removed.push(id);
   await saveUploads(config.corpusDir, uploads);
 }
+
+/** Downloads a document to add (size and time limits; the URL checks are the schema's). */
+export async function downloadDocument(url: string, limit: number): Promise<{ originalName: string; data: Buffer }> {
+  let res: globalThis.Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(60_000), redirect: "follow" });
+  } catch (err) {
+    throw new AppError("INVALID_DOCUMENT", `could not download ${url}: ${(err as Error).message}`);
+  }
+  if (!res.ok) throw new AppError("INVALID_DOCUMENT", `could not download ${url}: HTTP ${res.status}`);
+  const length = Number(res.headers.get("content-length") ?? 0);
+  if (length > limit) throw new AppError("PAYLOAD_TOO_LARGE", `${url} is ${length} bytes, over UPLOAD_LIMIT_MB`);
+  const data = Buffer.from(await res.arrayBuffer());
+  if (data.length > limit) throw new AppError("PAYLOAD_TOO_LARGE", `${url} is over UPLOAD_LIMIT_MB`);
+  const name = decodeURIComponent(new URL(url).pathname.split("/").pop() || "document");
+  const type = res.headers.get("content-type") ?? "";
+  const withExt = /\.[a-z]{2,8}$/i.test(name) ? name : `${name}${type.includes("pdf") ? ".pdf" : type.includes("html") ? ".html" : ".md"}`;
+  return { originalName: withExt, data };
+}

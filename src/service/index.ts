@@ -8,13 +8,21 @@ import { OpenAiChatModel, type ChatModel } from "../answer/llm.js";
 import { ask, type AskHooks, type AskRequest, type AskResult } from "../answer/service.js";
 import { createEmbedder, type Embedder } from "../embed/index.js";
 import type { IngestEvent } from "../ingest/pipeline.js";
-import type { IndexedDocument } from "../index/types.js";
+import type { IndexedDocument } from "../store/index.js";
 import type { Retriever } from "../retrieval/retriever.js";
 import { AppError } from "../errors.js";
 import { DEFAULT_SENTENCE_WEIGHTS, type SentenceWeights } from "../retrieval/sentence-score.js";
-import type { loadIndex } from "../index/store.js";
-import { LiveIndex } from "./live-index.js";
-import { Reindexer } from "./reindex.js";
+import { createIndexStore, type IndexStore } from "../store/index.js";
+import { EventEmitter } from "node:events";
+import type { CorpusEntry } from "../corpus/manifest.js";
+import { addDocument, downloadDocument, removeDocument, type NewDocument } from "./documents.js";
+import { LiveIndex, type IndexStatus, type OpenIndex } from "./live-index.js";
+import { JobConflictError, Reindexer, type ReindexJob } from "./reindex.js";
+
+export type { AskHooks, AskRequest, AskResult, Citation } from "../answer/service.js";
+export type { IndexStatus } from "./live-index.js";
+export type { ReindexJob } from "./reindex.js";
+export type { NewDocument } from "./documents.js";
 
 export interface SearchResultItem {
   id: string;
@@ -31,8 +39,10 @@ export interface ServiceOptions {
   llm?: ChatModel | null;
   /** An embedder shared with other services (evaluation sweeps); its owner closes it, not this service. */
   embedder?: Embedder;
-  /** Reads an index from disk (evaluation sweeps share one loaded index between services). */
-  loadIndex?: typeof loadIndex;
+  /** Where the index lives (default: the store INDEX_DIR configures). */
+  store?: IndexStore;
+  /** Opens a generation (evaluation sweeps share one opened index between services). */
+  openIndex?: OpenIndex;
 }
 
 function sentenceWeights(config: Config): SentenceWeights {
@@ -40,10 +50,22 @@ function sentenceWeights(config: Config): SentenceWeights {
   return { ...DEFAULT_SENTENCE_WEIGHTS, context: r.contextWeight, candidate: r.candidateWeight, length: r.lengthCost };
 }
 
-export class QaService {
-  readonly live: LiveIndex;
-  readonly prompts: PromptLibrary;
-  readonly reindexer: Reindexer;
+/** What the service tells its host (the HTTP server logs and counts these). */
+export interface ServiceEvents {
+  indexLoaded: [info: { generation: string; documents: number; chunks: number }];
+  indexLoadFailed: [reason: string];
+  reindexFinished: [job: ReindexJob];
+}
+
+/**
+ * The one facade the HTTP layer (and any other host) talks to: readiness, search, ask, documents,
+ * prompts, re-index jobs and document administration. Its parts (the live index, the job runner, the
+ * prompt library) stay private.
+ */
+export class QaService extends EventEmitter<ServiceEvents> {
+  private readonly live: LiveIndex;
+  private readonly prompts: PromptLibrary;
+  private readonly reindexer: Reindexer;
   readonly llm: ChatModel | undefined;
   private readonly embedder: Embedder;
   /** Whether this service created its embedder (and so closes it); a given one belongs to the caller. */
@@ -53,9 +75,10 @@ export class QaService {
     readonly config: Config,
     opts: ServiceOptions = {},
   ) {
+    super();
     this.embedder = opts.embedder ?? createEmbedder(config);
     this.ownsEmbedder = opts.embedder === undefined;
-    this.live = new LiveIndex(config.indexDir, this.embedder, { ...config.retrieval, sentence: sentenceWeights(config) }, opts.loadIndex);
+    this.live = new LiveIndex(opts.store ?? createIndexStore(config), this.embedder, { ...config.retrieval, sentence: sentenceWeights(config) }, opts.openIndex);
     this.prompts = new PromptLibrary(config.promptsDir);
     this.llm = opts.llm === null ? undefined : (opts.llm ?? (config.llm.provider === "extractive" ? undefined : new OpenAiChatModel(config.llm)));
     this.reindexer = new Reindexer(
@@ -63,6 +86,73 @@ export class QaService {
       async (onEvent: (e: IngestEvent) => void, opts) => (await import("../ingest/run.js")).ingestWithConfig(config, { onEvent, force: opts.force }),
       () => this.live.reload(),
     );
+    this.live.onSwap = (generation) => {
+      const index = this.live.current()?.index;
+      this.emit("indexLoaded", { generation, documents: index?.manifest.documents.length ?? 0, chunks: index?.chunks.size ?? 0 });
+    };
+    this.live.onLoadError = (err) => this.emit("indexLoadFailed", err.message);
+    this.reindexer.onFinish = (job) => this.emit("reindexFinished", job);
+  }
+
+  /** Readiness: the generation serving, or why none is. */
+  status(): IndexStatus {
+    return this.live.status();
+  }
+
+  /** Loads the store's current generation if it changed (SIGHUP). */
+  reload(): Promise<boolean> {
+    return this.live.reload();
+  }
+
+  /** The prompt versions a request may ask for, and the default. */
+  async promptVersions(): Promise<{ default: string; versions: string[] }> {
+    return { default: this.config.prompt.version, versions: (await this.prompts.list()).filter((v) => v.startsWith("qa-")) };
+  }
+
+  /** Throws UNKNOWN_PROMPT_VERSION unless the version exists (a check before a long run). */
+  async checkPromptVersion(version: string): Promise<void> {
+    try {
+      await this.prompts.get(version);
+    } catch (err) {
+      if (err instanceof PromptNotFoundError) throw new AppError("UNKNOWN_PROMPT_VERSION", err.message);
+      throw err;
+    }
+  }
+
+  /** Starts a re-index job; REINDEX_RUNNING while one runs. `force` parses every document again. */
+  startReindex(opts: { force?: boolean } = {}): ReindexJob {
+    try {
+      return this.reindexer.start(opts);
+    } catch (err) {
+      if (err instanceof JobConflictError) throw new AppError("REINDEX_RUNNING", err.message);
+      throw err;
+    }
+  }
+
+  /** A job by id; NOT_FOUND when it is unknown. */
+  job(jobId: string): ReindexJob {
+    const job = this.reindexer.get(jobId);
+    if (!job) throw new AppError("NOT_FOUND", `no re-index job ${jobId} (jobs are kept in memory until the server restarts)`);
+    return job;
+  }
+
+  /** Adds a document (uploaded bytes, or a URL to download) and starts the re-index that makes it searchable. */
+  async addDocument(doc: NewDocument | { url: string; id?: string; title?: string }): Promise<{ document: CorpusEntry; job: ReindexJob }> {
+    this.notWhileReindexing();
+    const upload = "data" in doc ? doc : { ...(await downloadDocument(doc.url, this.config.http.uploadLimitBytes)), id: doc.id, title: doc.title, url: doc.url };
+    const document = await addDocument(this.config, upload);
+    return { document, job: this.startReindex() };
+  }
+
+  /** Removes a document from the corpus and starts the re-index that drops it. */
+  async removeDocument(id: string): Promise<ReindexJob> {
+    this.notWhileReindexing();
+    await removeDocument(this.config, id);
+    return this.startReindex();
+  }
+
+  private notWhileReindexing(): void {
+    if (this.reindexer.isRunning()) throw new AppError("REINDEX_RUNNING", "a re-index job is running; retry when it has finished");
   }
 
   /** Loads the index (if any) and starts watching for rebuilt ones. Never throws: readiness tells. */

@@ -19,10 +19,17 @@ import { exitCodeFor, fetchCorpus } from "../../src/corpus/fetch.js";
 import { LOCK_FILE, readLock } from "../../src/corpus/lock.js";
 import { loadCorpusManifest, type CorpusDocument } from "../../src/corpus/manifest.js";
 import type { Embedder } from "../../src/embed/types.js";
-import { loadIndex } from "../../src/index/store.js";
+import { createIndexStore, type OpenOptions } from "../../src/store/index.js";
 import { ingest } from "../../src/ingest/pipeline.js";
 import { BLOG_PAGE_HTML } from "../helpers/blog-page.js";
 import { makePdf, tempDir } from "../helpers/fixtures.js";
+
+/** The test's view of an index folder through the store port. */
+const loadIndex = async (indexDir: string, opts: OpenOptions) => {
+  const index = await createIndexStore({ indexDir }).open(opts);
+  return { ...index, chunks: index.chunks.all() };
+};
+const readManifest = (indexDir: string) => createIndexStore({ indexDir }).current();
 
 const sha = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
 
@@ -266,7 +273,7 @@ describe("corpus:fetch without a mirror (original editions over HTTP on 127.0.0.
       ["gone", "original", "gone.pdf", "application/pdf"],
     ]);
     const indexDir = path.join(tmp, "index");
-    const result = await ingest({ corpusDir, indexDir, entries, embedder: hashEmbedder, chunking: { size: 300, overlap: 0, prefix: true } });
+    const result = await ingest({ corpusDir, store: createIndexStore({ indexDir }), entries, embedder: hashEmbedder, chunking: { size: 300, overlap: 0, prefix: true } });
 
     expect(result.skipped).toEqual([]);
     expect(result.documents).toBe(4);

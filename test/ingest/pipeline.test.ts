@@ -6,10 +6,17 @@ import type { Embedder } from "../../src/embed/types.js";
 import { UseEmbedder } from "../../src/embed/use.js";
 import { CHUNKER_VERSION } from "../../src/ingest/chunk.js";
 import { ingest, IngestError, type IngestEvent, type IngestOptions } from "../../src/ingest/pipeline.js";
-import { loadIndex, readManifest } from "../../src/index/store.js";
+import { createIndexStore, type OpenOptions } from "../../src/store/index.js";
 import { resolveEntries } from "../../src/corpus/catalog.js";
 import { loadCorpusManifest } from "../../src/corpus/manifest.js";
 import { makePdf, SAMPLE_DOCS, sha256, tempDir, writeCorpus } from "../helpers/fixtures.js";
+
+/** The test's view of an index folder through the store port. */
+const loadIndex = async (indexDir: string, opts: OpenOptions) => {
+  const index = await createIndexStore({ indexDir }).open(opts);
+  return { ...index, chunks: index.chunks.all() };
+};
+const readManifest = (indexDir: string) => createIndexStore({ indexDir }).current();
 
 /** Wraps an embedder and counts the texts it embeds. */
 function counting(inner: Embedder): Embedder & { count: number } {
@@ -43,7 +50,7 @@ async function setup(extra: Array<{ file: string; data: Buffer }> = []) {
   }
   const indexDir = await tempDir("index");
   const events: IngestEvent[] = [];
-  const opts: IngestOptions = { corpusDir: corpus.corpusDir, indexDir, entries, embedder, chunking, onEvent: (e) => events.push(e) };
+  const opts: IngestOptions = { corpusDir: corpus.corpusDir, store: createIndexStore({ indexDir }), entries, embedder, chunking, onEvent: (e) => events.push(e) };
   return { ...corpus, indexDir, entries, events, opts };
 }
 

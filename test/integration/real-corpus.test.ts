@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { loadConfig, PROJECT_ROOT } from "../../src/config/index.js";
-import { readManifest } from "../../src/index/store.js";
+import { createIndexStore } from "../../src/store/index.js";
 import { QaService } from "../../src/service/index.js";
 
 const real = inject("realCorpus");
@@ -12,14 +12,14 @@ let service: QaService;
 beforeAll(async () => {
   service = new QaService(loadConfig({ INDEX_DIR: real.indexDir, CORPUS_DIR: real.corpusDir, LLM_PROVIDER: "extractive", WATCH_INDEX: "false" }));
   await service.start();
-  expect(service.live.status().ready).toBe(true);
+  expect(service.status().ready).toBe(true);
 });
 
 afterAll(() => service?.close());
 
 describe("the real corpus index", () => {
   it("holds every mirrored document with its real page count", async () => {
-    const manifest = (await readManifest(real.indexDir))!;
+    const manifest = (await createIndexStore({ indexDir: real.indexDir }).current())!;
     const pages = Object.fromEntries(manifest.documents.map((d) => [d.id, d.pages]));
     // Page counts from pdfinfo, as listed in ../shared/corpus/SOURCES.md; markdown has no pages.
     expect(pages).toEqual({

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { numberPassages } from "../../src/answer/context.js";
 import { judgeEvidence } from "../../src/answer/evidence.js";
 import { DEFAULT_READER, extractAnswer } from "../../src/answer/extractive.js";
-import type { Chunk } from "../../src/index/types.js";
+import type { Chunk } from "../../src/store/index.js";
 import { analyzePassage } from "../../src/retrieval/passages.js";
 import { analyzeQuery, type CorpusVocabulary } from "../../src/retrieval/query.js";
 import type { SearchHit } from "../../src/retrieval/retriever.js";
@@ -10,16 +10,16 @@ import { DEFAULT_SENTENCE_WEIGHTS } from "../../src/retrieval/sentence-score.js"
 import { terms } from "../../src/text/analyze.js";
 
 const chunk = (id: number, text: string, docId = "doc"): Chunk => ({ id: `${docId}:${id}`, docId, title: "A paper", page: 1, pageEnd: 1, section: null, position: id, text, hash: `h${id}` });
-const hit = (c: Chunk, ordinal: number, score: number): SearchHit => ({ chunk: c, ordinal, score, lexicalScore: score, denseScore: 0 });
+const hit = (c: Chunk, score: number): SearchHit => ({ chunk: c, score, lexicalScore: score, denseScore: 0 });
 
 function read(question: string, texts: string[], known?: Set<string>) {
   const chunks = texts.map((t, i) => chunk(i, t));
   const vocab = known ?? new Set(chunks.flatMap((c) => terms(c.text)));
   const corpus: CorpusVocabulary = { idf: (t) => (vocab.has(t) ? 1 : 3), has: (t) => vocab.has(t), named: () => [] };
   const q = analyzeQuery(question, corpus);
-  const passages = numberPassages(chunks.map((c, i) => hit(c, i, 1 - i * 0.01)));
-  const cache = chunks.map((c) => ({ analysis: analyzePassage(c.text), heading: new Set<string>(), headingIds: new Int32Array(0), words: new Set<string>() }));
-  const answer = extractAnswer(q, passages, (o) => cache[o]!, { sentence: DEFAULT_SENTENCE_WEIGHTS, ...DEFAULT_READER });
+  const passages = numberPassages(chunks.map((c, i) => hit(c, 1 - i * 0.01)));
+  const cache = new Map(chunks.map((c) => [c.id, { analysis: analyzePassage(c.text), heading: new Set<string>(), headingIds: new Int32Array(0), words: new Set<string>() }]));
+  const answer = extractAnswer(q, passages, (id) => cache.get(id)!, { sentence: DEFAULT_SENTENCE_WEIGHTS, ...DEFAULT_READER });
   return { q, answer };
 }
 

@@ -6,9 +6,7 @@ import { timingSafeEqual, createHash } from "node:crypto";
 import { Router, type NextFunction, type Request, type Response } from "express";
 import multer from "multer";
 import { AppError } from "../../errors.js";
-import { addDocument, removeDocument } from "../../service/documents.js";
 import type { QaService } from "../../service/index.js";
-import { JobConflictError } from "../../service/reindex.js";
 import { addDocumentUrlBody, parseBody, reindexBody } from "../schemas.js";
 
 export function adminRoutes(service: QaService): Router {
@@ -16,29 +14,14 @@ export function adminRoutes(service: QaService): Router {
   const { config } = service;
   r.use("/v1/admin", requireAdmin(config.admin.token));
 
-  const startJob = (force = false) => {
-    try {
-      return service.reindexer.start({ force });
-    } catch (err) {
-      if (err instanceof JobConflictError) throw new AppError("REINDEX_RUNNING", err.message);
-      throw err;
-    }
-  };
-  const busy = () => {
-    const running = service.reindexer.isRunning();
-    if (running) throw new AppError("REINDEX_RUNNING", "a re-index job is running; retry when it has finished");
-  };
-
   r.post("/v1/admin/reindex", (req, res) => {
     const body = parseBody(reindexBody, req.body);
-    const job = startJob(body.force);
+    const job = service.startReindex({ force: body.force });
     res.status(202).location(`/v1/admin/reindex/${job.jobId}`).json({ jobId: job.jobId, status: job.status });
   });
 
   r.get("/v1/admin/reindex/:jobId", (req, res) => {
-    const job = service.reindexer.get(String(req.params.jobId));
-    if (!job) throw new AppError("NOT_FOUND", `no re-index job ${req.params.jobId} (jobs are kept in memory until the server restarts)`);
-    res.json(job);
+    res.json(service.job(String(req.params.jobId)));
   });
 
   const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: config.http.uploadLimitBytes, files: 1, fields: 10 } });
@@ -54,7 +37,6 @@ export function adminRoutes(service: QaService): Router {
   });
 
   r.post("/v1/admin/documents", async (req, res) => {
-    busy();
     let doc;
     if (req.file) {
       const fields = req.body as Record<string, string | undefined>;
@@ -62,18 +44,14 @@ export function adminRoutes(service: QaService): Router {
     } else if (req.is("multipart/form-data")) {
       throw new AppError("VALIDATION_FAILED", 'multipart upload without a file: send the document in the field "file"');
     } else {
-      const body = parseBody(addDocumentUrlBody, req.body);
-      doc = { ...(await download(body.url, config.http.uploadLimitBytes)), id: body.id, title: body.title, url: body.url };
+      doc = parseBody(addDocumentUrlBody, req.body);
     }
-    const entry = await addDocument(config, doc);
-    const job = startJob();
+    const { document: entry, job } = await service.addDocument(doc);
     res.status(202).json({ document: { id: entry.id, title: entry.title, file: entry.file, mediaType: entry.mediaType, sha256: entry.sha256 }, jobId: job.jobId });
   });
 
   r.delete("/v1/admin/documents/:id", async (req, res) => {
-    busy();
-    await removeDocument(config, String(req.params.id));
-    const job = startJob();
+    const job = await service.removeDocument(String(req.params.id));
     res.status(202).json({ removed: req.params.id, jobId: job.jobId });
   });
 
@@ -92,22 +70,4 @@ function requireAdmin(token: string | undefined) {
     if (!timingSafeEqual(given, expected)) return next(new AppError("FORBIDDEN", "the admin token is wrong"));
     next();
   };
-}
-
-async function download(url: string, limit: number): Promise<{ originalName: string; data: Buffer }> {
-  let res: globalThis.Response;
-  try {
-    res = await fetch(url, { signal: AbortSignal.timeout(60_000), redirect: "follow" });
-  } catch (err) {
-    throw new AppError("INVALID_DOCUMENT", `could not download ${url}: ${(err as Error).message}`);
-  }
-  if (!res.ok) throw new AppError("INVALID_DOCUMENT", `could not download ${url}: HTTP ${res.status}`);
-  const length = Number(res.headers.get("content-length") ?? 0);
-  if (length > limit) throw new AppError("PAYLOAD_TOO_LARGE", `${url} is ${length} bytes, over UPLOAD_LIMIT_MB`);
-  const data = Buffer.from(await res.arrayBuffer());
-  if (data.length > limit) throw new AppError("PAYLOAD_TOO_LARGE", `${url} is over UPLOAD_LIMIT_MB`);
-  const name = decodeURIComponent(new URL(url).pathname.split("/").pop() || "document");
-  const type = res.headers.get("content-type") ?? "";
-  const withExt = /\.[a-z]{2,8}$/i.test(name) ? name : `${name}${type.includes("pdf") ? ".pdf" : type.includes("html") ? ".html" : ".md"}`;
-  return { originalName: withExt, data };
 }

@@ -11,7 +11,7 @@ export function infoRoutes(service: QaService, metrics: Metrics, isShuttingDown:
   });
 
   r.get("/readyz", (_req, res) => {
-    const s = service.live.status();
+    const s = service.status();
     if (isShuttingDown()) res.status(503).json({ ready: false, reason: "shutting down" });
     else if (s.ready) res.json({ ready: true, generation: s.generation, loadedAt: s.loadedAt });
     else res.status(503).json({ ready: false, code: s.code, reason: s.reason });
@@ -23,7 +23,7 @@ export function infoRoutes(service: QaService, metrics: Metrics, isShuttingDown:
   });
 
   r.get("/v1/prompts", async (_req, res) => {
-    res.json({ default: service.config.prompt.version, versions: (await service.prompts.list()).filter((v) => v.startsWith("qa-")) });
+    res.json(await service.promptVersions());
   });
 
   r.get("/metrics", async (_req, res) => {

@@ -1,8 +1,8 @@
 /** POST /v1/search and POST /v1/ask (JSON, or Server-Sent Events with stream:true / Accept: text/event-stream). */
 import { Router } from "express";
-import type { AskResult } from "../../answer/service.js";
+
 import { AppError } from "../../errors.js";
-import type { QaService } from "../../service/index.js";
+import type { AskResult, QaService } from "../../service/index.js";
 import type { Metrics } from "../metrics.js";
 import { askBody, parseBody, searchBody } from "../schemas.js";
 import { openSse } from "../sse.js";

@@ -1,47 +1,22 @@
 /**
- * The index on disk. Layout of INDEX_DIR:
+ * The file store: index generations as files, vectors in hnswlib. Layout of INDEX_DIR:
  *
- *   manifest.json          the commit point: names the live generation and every file's sha256
- *   gen-<timestamp>/       chunks.json, vectors.f32, hnsw.bin, lexical.json
+ *   manifest.json          the commit point: names the current generation and every file's sha256
+ *   gen-<timestamp>/       chunks.json, vectors.f32, hnsw.bin, lexical.json, embedder.bin (LSA)
  *
- * A build writes a new generation folder beside the live one, then replaces manifest.json with an
- * atomic rename. Until that rename, readers see the old generation; a failed or interrupted build
- * leaves only an orphan folder that the next build removes. Working at file level (not by renaming
+ * A write builds a new generation folder beside the current one, then replaces manifest.json with an
+ * atomic rename. Until that rename, readers see the old generation; a failed or interrupted write
+ * leaves only an orphan folder that the next write removes. Working at file level (not by renaming
  * INDEX_DIR itself) keeps this atomic when INDEX_DIR is a mount point, as in docker compose.
  */
 import { createHash } from "node:crypto";
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { watch as watchDir } from "node:fs";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import hnswlib from "hnswlib-node";
-import { LexicalIndex, buildLexical, type LexicalData } from "./lexical.js";
-import { INDEX_SCHEMA_VERSION, type Chunk, type IndexManifest } from "./types.js";
-
-const { HierarchicalNSW } = hnswlib;
-export type Hnsw = InstanceType<typeof HierarchicalNSW>;
-
-const HNSW_M = 16;
-const HNSW_EF_CONSTRUCTION = 200;
-
-export interface IndexData {
-  chunks: Chunk[];
-  /** One vector per chunk, same order. */
-  vectors: number[][];
-  /** The text each chunk was indexed under (title/section prefix + text). */
-  indexedTexts: string[];
-  /** A corpus-fitted embedder's model (LSA), stored as embedder.bin. */
-  embedderModel?: Uint8Array;
-}
-
-export interface LoadedIndex {
-  dir: string;
-  manifest: IndexManifest & { generation: string };
-  chunks: Chunk[];
-  vectors: Float32Array;
-  hnsw: Hnsw;
-  lexical: LexicalIndex;
-  /** The corpus-fitted embedder's model the vectors were made with, when there is one. */
-  embedderModel?: Uint8Array;
-}
+import writeFileAtomic from "write-file-atomic";
+import { INDEX_SCHEMA_VERSION, type Chunk, type GenerationData, type GenerationManifest, type IndexManifest, type IndexSnapshot, type IndexStore, type OpenOptions } from "../types.js";
+import { buildLexical, FileLexicalStore, LexicalIndex, type LexicalData } from "./lexical.js";
+import { HnswVectorStore, HNSW_EF_CONSTRUCTION, HNSW_M } from "./vectors.js";
 
 export class IndexLoadError extends Error {
   constructor(
@@ -53,14 +28,71 @@ export class IndexLoadError extends Error {
   }
 }
 
+type Manifest = IndexManifest & { generation: string };
+
 const sha256 = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
 
-/** Writes a new generation and commits it by replacing manifest.json. Returns the manifest written. */
-export async function writeIndex(
-  dir: string,
-  data: IndexData,
-  manifest: Omit<IndexManifest, "schemaVersion" | "files" | "hnsw" | "createdAt">,
-): Promise<IndexManifest & { generation: string }> {
+/** The chunks of a generation, in index order, by id. */
+export class ArrayChunkStore {
+  private readonly byId: Map<string, number>;
+  constructor(private readonly list: readonly Chunk[]) {
+    this.byId = new Map(list.map((c, i) => [c.id, i]));
+  }
+  get size(): number {
+    return this.list.length;
+  }
+  get(id: string): Chunk | undefined {
+    const i = this.byId.get(id);
+    return i === undefined ? undefined : this.list[i];
+  }
+  ordinal(id: string): number | undefined {
+    return this.byId.get(id);
+  }
+  all(): readonly Chunk[] {
+    return this.list;
+  }
+}
+
+export class FileIndexStore implements IndexStore {
+  constructor(readonly dir: string) {}
+
+  get location(): string {
+    return `files in ${this.dir}`;
+  }
+
+  async current(): Promise<Manifest | null> {
+    return readManifest(this.dir);
+  }
+
+  async open(opts: OpenOptions): Promise<IndexSnapshot> {
+    return openGeneration(this.dir, opts);
+  }
+
+  async write(data: GenerationData, manifest: GenerationManifest): Promise<Manifest> {
+    return writeGeneration(this.dir, data, manifest);
+  }
+
+  /** Watches manifest.json's folder (the folder may not exist yet: then only SIGHUP reloads). */
+  watch(onChange: () => void): () => void {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const watcher = watchDir(this.dir, (_event, name) => {
+        if (name !== "manifest.json") return;
+        clearTimeout(timer);
+        timer = setTimeout(onChange, 200);
+      });
+      watcher.on("error", () => watcher.close());
+      return () => {
+        clearTimeout(timer);
+        watcher.close();
+      };
+    } catch {
+      return () => {};
+    }
+  }
+}
+
+async function writeGeneration(dir: string, data: GenerationData, manifest: GenerationManifest): Promise<Manifest> {
   await mkdir(dir, { recursive: true });
   const generation = `gen-${new Date().toISOString().replace(/[:.]/g, "-")}-${process.pid}`;
   const genDir = path.join(dir, generation);
@@ -72,7 +104,7 @@ export async function writeIndex(
       if (v.length !== dims) throw new Error(`vector ${i} has ${v.length} dimensions, expected ${dims}`);
       vectors.set(v, i * dims);
     });
-    const hnsw = buildHnsw(vectors, dims, data.chunks.length);
+    const hnsw = HnswVectorStore.build(data.chunks, vectors, dims);
     const files: Record<string, Buffer> = {
       "chunks.json": Buffer.from(JSON.stringify(data.chunks)),
       "vectors.f32": Buffer.from(vectors.buffer, vectors.byteOffset, vectors.byteLength),
@@ -85,10 +117,10 @@ export async function writeIndex(
       hashes[`${generation}/${name}`] = sha256(buf);
     }
     const hnswFile = path.join(genDir, "hnsw.bin");
-    await hnsw.writeIndex(hnswFile);
+    await hnsw.save(hnswFile);
     hashes[`${generation}/hnsw.bin`] = sha256(await readFile(hnswFile));
 
-    const full = {
+    const full: Manifest = {
       schemaVersion: INDEX_SCHEMA_VERSION,
       createdAt: new Date().toISOString(),
       generation,
@@ -96,9 +128,8 @@ export async function writeIndex(
       hnsw: { space: "cosine" as const, m: HNSW_M, efConstruction: HNSW_EF_CONSTRUCTION },
       files: hashes,
     };
-    const tmp = path.join(dir, `.manifest.${process.pid}.tmp`);
-    await writeFile(tmp, JSON.stringify(full, null, 2));
-    await rename(tmp, path.join(dir, "manifest.json"));
+    // The commit point: manifest.json replaced by an atomic rename.
+    await writeFileAtomic(path.join(dir, "manifest.json"), JSON.stringify(full, null, 2));
     await pruneGenerations(dir, generation);
     return full;
   } catch (err) {
@@ -107,20 +138,13 @@ export async function writeIndex(
   }
 }
 
-function buildHnsw(vectors: Float32Array, dims: number, count: number): Hnsw {
-  const index = new HierarchicalNSW("cosine", dims);
-  index.initIndex({ maxElements: Math.max(1, count), m: HNSW_M, efConstruction: HNSW_EF_CONSTRUCTION, randomSeed: 42 });
-  for (let i = 0; i < count; i++) index.addPoint(Array.from(vectors.subarray(i * dims, (i + 1) * dims)), i);
-  return index;
-}
-
-/** Keeps the live generation and the one before it (a server may still be loading it); removes the rest. */
+/** Keeps the current generation and the one before it (a server may still be loading it); removes the rest. */
 async function pruneGenerations(dir: string, live: string): Promise<void> {
   const gens = (await readdir(dir)).filter((n) => n.startsWith("gen-") && n !== live).sort();
   for (const old of gens.slice(0, -1)) await rm(path.join(dir, old), { recursive: true, force: true });
 }
 
-export async function readManifest(dir: string): Promise<(IndexManifest & { generation: string }) | null> {
+export async function readManifest(dir: string): Promise<Manifest | null> {
   let text: string;
   try {
     text = await readFile(path.join(dir, "manifest.json"), "utf8");
@@ -134,14 +158,8 @@ export async function readManifest(dir: string): Promise<(IndexManifest & { gene
   }
 }
 
-export interface LoadOptions {
-  /** The configured embedder: an index built with another one is refused. */
-  embedder: { id: string; dimensions: number };
-  ef: number;
-}
-
-/** Loads and checks an index: schema version, embedder and dimensions, file integrity. */
-export async function loadIndex(dir: string, opts: LoadOptions): Promise<LoadedIndex> {
+/** Opens and checks a generation: schema version, embedder and dimensions, file integrity. */
+async function openGeneration(dir: string, opts: OpenOptions): Promise<IndexSnapshot> {
   const manifest = await readManifest(dir);
   if (!manifest) throw new IndexLoadError("INDEX_MISSING", `no index in ${dir} (run: npm run ingest)`);
   const invalid = (msg: string) => new IndexLoadError("INDEX_INVALID", `index in ${dir}: ${msg}`);
@@ -165,20 +183,14 @@ export async function loadIndex(dir: string, opts: LoadOptions): Promise<LoadedI
   const [chunksBuf, vectorsBuf, lexicalBuf] = await Promise.all([read("chunks.json"), read("vectors.f32"), read("lexical.json")]);
   await read("hnsw.bin");
   const embedderModel = manifest.files?.[`${manifest.generation}/embedder.bin`] ? new Uint8Array(await read("embedder.bin")) : undefined;
-  const chunks = JSON.parse(chunksBuf.toString("utf8")) as Chunk[];
+  const list = JSON.parse(chunksBuf.toString("utf8")) as Chunk[];
   const dims = manifest.embedder.dimensions;
   const vectors = new Float32Array(vectorsBuf.buffer.slice(vectorsBuf.byteOffset, vectorsBuf.byteOffset + vectorsBuf.byteLength));
-  if (vectors.length !== chunks.length * dims) throw invalid(`vectors.f32 holds ${vectors.length / dims} vectors for ${chunks.length} chunks`);
-  const hnsw = new HierarchicalNSW("cosine", dims);
-  await hnsw.readIndex(path.join(dir, manifest.generation, "hnsw.bin"));
-  if (hnsw.getCurrentCount() !== chunks.length) throw invalid(`hnsw.bin holds ${hnsw.getCurrentCount()} points for ${chunks.length} chunks`);
-  hnsw.setEf(Math.max(opts.ef, 10));
-  const lexical = new LexicalIndex(JSON.parse(lexicalBuf.toString("utf8")) as LexicalData);
-  return { dir, manifest, chunks, vectors, hnsw, lexical, ...(embedderModel ? { embedderModel } : {}) };
-}
-
-/** The stored vector of chunk `ordinal` (used to reuse embeddings of unchanged chunks). */
-export function vectorOf(index: Pick<LoadedIndex, "vectors" | "manifest">, ordinal: number): number[] {
-  const d = index.manifest.embedder.dimensions;
-  return Array.from(index.vectors.subarray(ordinal * d, (ordinal + 1) * d));
+  if (vectors.length !== list.length * dims) throw invalid(`vectors.f32 holds ${vectors.length / dims} vectors for ${list.length} chunks`);
+  const chunks = new ArrayChunkStore(list);
+  const hnsw = await HnswVectorStore.load(path.join(dir, manifest.generation, "hnsw.bin"), list, vectors, dims, opts.ef).catch((err: Error) => {
+    throw invalid(err.message);
+  });
+  const lexical = new FileLexicalStore(new LexicalIndex(JSON.parse(lexicalBuf.toString("utf8")) as LexicalData), list);
+  return { manifest, chunks, vectors: hnsw, lexical, ...(embedderModel ? { embedderModel } : {}) };
 }

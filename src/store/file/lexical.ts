@@ -2,9 +2,11 @@
  * BM25 lexical index over the chunks' indexed text.
  * Written here rather than taken from LangChain: its BM25Retriever re-scores every document on every
  * query and cannot be saved, filtered by document or loaded from disk; this one is ~100 lines, persisted
- * in index/lexical.json, and answers a query in well under a millisecond at this corpus size.
+ * in lexical.json of each generation, and answers a query in well under a millisecond at this corpus
+ * size. Postings are by chunk ordinal inside this file; FileLexicalStore speaks chunk ids to the port.
  */
-import { terms } from "../text/analyze.js";
+import { terms } from "../../text/analyze.js";
+import type { Chunk, DocumentFilter, LexicalStore, ScoredId } from "../types.js";
 
 export interface LexicalData {
   k1: number;
@@ -90,5 +92,46 @@ export class LexicalIndex {
 
   toJSON(): LexicalData {
     return this.data;
+  }
+}
+
+/** The LexicalStore port over a LexicalIndex: chunk ids out, a document filter in, per-document vocabularies. */
+export class FileLexicalStore implements LexicalStore {
+  private byDoc: Map<string, Set<string>> | undefined;
+
+  constructor(
+    readonly index: LexicalIndex,
+    private readonly chunks: readonly Pick<Chunk, "id" | "docId">[],
+  ) {}
+
+  async search(queryTerms: readonly string[], k: number, filter?: DocumentFilter): Promise<ScoredId[]> {
+    const docs = filter?.docs;
+    const allow = docs ? (ord: number) => docs.has(this.chunks[ord]!.docId) : undefined;
+    return this.index.searchTerms(queryTerms, k, allow).map((h) => ({ id: this.chunks[h.ordinal]!.id, score: h.score }));
+  }
+
+  idf(term: string): number {
+    return this.index.idf(term);
+  }
+
+  has(term: string): boolean {
+    return this.index.has(term);
+  }
+
+  /** Built on first use from the postings: the set of terms each document uses. */
+  documentUses(docId: string, term: string): boolean {
+    if (!this.byDoc) {
+      const byDoc = new Map<string, Set<string>>();
+      for (const [t, list] of Object.entries(this.index.toJSON().postings)) {
+        for (let i = 0; i < list.length; i += 2) {
+          const d = this.chunks[list[i]!]!.docId;
+          let set = byDoc.get(d);
+          if (!set) byDoc.set(d, (set = new Set()));
+          set.add(t);
+        }
+      }
+      this.byDoc = byDoc;
+    }
+    return this.byDoc.get(docId)?.has(term) ?? false;
   }
 }
