@@ -74,7 +74,7 @@ vectorContract("file store (hnswlib)", async () => {
 
 /** LangChain's in-memory store, with the delete-by-id its base class leaves unimplemented. */
 class DeletableMemoryStore extends MemoryVectorStore {
-  async delete(params: { ids?: string[] }): Promise<void> {
+  override async delete(params: { ids?: string[] }): Promise<void> {
     const ids = new Set(params.ids ?? []);
     this.memoryVectors = this.memoryVectors.filter((v) => !ids.has(String(v.metadata.id)));
   }
@@ -83,10 +83,10 @@ class NoEmbeddings extends Embeddings {
   constructor() {
     super({});
   }
-  async embedDocuments(): Promise<number[][]> {
+  override async embedDocuments(): Promise<number[][]> {
     throw new Error("vectors are given");
   }
-  async embedQuery(): Promise<number[]> {
+  override async embedQuery(): Promise<number[]> {
     throw new Error("vectors are given");
   }
 }
