@@ -33,6 +33,7 @@ import { loadConfig, PROJECT_ROOT, SETTING_NAMES } from "../src/config/index.js"
 import { loadCorpusEntries } from "../src/corpus/catalog.js";
 import { loadEvalSet } from "../src/eval/dataset.js";
 import { textTable, timestamp } from "../src/eval/report.js";
+import { queryEmbeddingCost, type EmbeddingCost } from "./embedding.js";
 import { BENCH_TOKEN, reindexWhileLoaded, type ReindexUnderLoad } from "./reindex.js";
 import { freePort, killGroup, loadEndpoint, mb, measureNode, procMemory, sampleRss, shedByReason, waitQuiet, waitReady, type LoadResult, type Measured, type ProcMemory } from "./lib.js";
 import { evaluateTargets, type Target } from "./targets.js";
@@ -103,6 +104,7 @@ async function main(): Promise<number> {
   const peakRssDuringLoad: Record<string, number | null> = {};
   let ours: StepOutcome | undefined;
   let reingest: StepOutcome | undefined;
+  let embedding: EmbeddingCost[] = [];
   let reindexUnderLoad: ReindexUnderLoad | undefined;
   let baseline: (StepOutcome & { chunks?: number }) | undefined;
   let chunks: number | undefined;
@@ -140,6 +142,11 @@ async function main(): Promise<number> {
     reingest = outcome(again, lastLine(again.stdout));
     if (!/up to date/.test(reingest.summary)) problems.push(`re-ingest rebuilt the index although nothing changed: ${reingest.summary}`);
     say(`  ${reingest.wallSeconds.toFixed(1)} s: ${reingest.summary}`);
+
+    // 2b. what a query's embedding costs: the default embedder beside the bundled encoder
+    say("bench: [2/5] query embedding (default embedder, bundled encoder) ...");
+    embedding = await queryEmbeddingCost(indexDir, questions, !skipBaseline);
+    for (const e of embedding) say(`  ${e.embedder}: p50 ${e.p50Ms} ms, p95 ${e.p95Ms} ms a query`);
 
     // 3. the server, as npm start runs it
     const port = await freePort();
@@ -239,6 +246,7 @@ async function main(): Promise<number> {
   const targets: Target[] = evaluateTargets({
     coldIngestRatio: ratio(ours?.wallSeconds, baseline?.wallSeconds),
     reingestSeconds: reingest?.wallSeconds ?? null,
+    queryEmbeddingMs: embedding[0]?.p50Ms ?? null,
     load,
     idleRssKb,
     peakRssUnderLoadKb,
@@ -264,6 +272,7 @@ async function main(): Promise<number> {
       ratio: { wallTime: ratio(ours?.wallSeconds, baseline?.wallSeconds), peakRss: ratio(ours?.maxRssKb, baseline?.maxRssKb) },
     },
     reingest: reingest ?? null,
+    queryEmbedding: embedding,
     load,
     serverMemory: memory,
     peakRssDuringLoad,
@@ -294,6 +303,10 @@ async function main(): Promise<number> {
     ),
   );
   out.push(`(peak RSS measured with ${ours?.rssSource ?? "–"}; child processes include Node + tsx start-up)`);
+  if (embedding.length) {
+    out.push("\nquery embedding (the dev questions, 3 rounds, in the bench process)");
+    out.push(textTable(["embedder", "p50", "p95"], embedding.map((e) => [e.embedder, `${e.p50Ms} ms`, `${e.p95Ms} ms`])));
+  }
   if (load.length) {
     out.push(`\nload (autocannon, ${duration} s per step, loopback; latency of accepted 2xx responses only)`);
     out.push(

@@ -18,6 +18,8 @@ export interface Measured {
   /** Cold ingest wall time, ours / the LangChain tutorial recipe. */
   coldIngestRatio: number | null;
   reingestSeconds: number | null;
+  /** Median milliseconds to embed a query with the default embedder. */
+  queryEmbeddingMs: number | null;
   load: LoadResult[];
   idleRssKb: number | null;
   peakRssUnderLoadKb: number | null;
@@ -35,6 +37,7 @@ export function evaluateTargets(m: Measured): Target[] {
   return [
     target("cold ingest, ours / LangChain recipe (wall time)", m.coldIngestRatio, "x", "<=", 0.25),
     target("re-ingest, nothing changed (wall time)", m.reingestSeconds, "s", "<=", 2),
+    target("query embedding, default embedder (p50)", m.queryEmbeddingMs, "ms", "<=", 2),
     target("search p50 at 1 connection", at("/v1/search", 1)?.p50 ?? null, "ms", "<=", 10),
     target("search accepted req/s at 16 connections", at("/v1/search", 16)?.acceptedRps ?? null, "req/s", ">=", 200),
     target("search accepted p99 at 64 connections", at("/v1/search", 64)?.p99 ?? null, "ms", "<=", 1000),

@@ -296,7 +296,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       set: { file: setName, items: set.length, answerable, unanswerable: set.length - answerable },
       runs,
       baseline,
-      gate: { run: runs[0]!.label, passed: failures.length === 0, failures },
+      gate: { run: runs[0]!.label, name: heldout ? "heldout" : "dev", passed: failures.length === 0, failures },
       notes,
     };
     const written = await writeEvalReport(report);

@@ -11,7 +11,7 @@ import type { CrossValidation, CvMetric } from "./cv.js";
 import type { EvalSummary, GroupMetrics } from "./metrics.js";
 import type { EvalRun } from "./run.js";
 import type { EnvOverrides } from "./targets.js";
-import { THRESHOLDS, passes, type GateFailure } from "./thresholds.js";
+import { GATES, THRESHOLDS, passes, type GateFailure, type GateName, type GateSummary } from "./thresholds.js";
 
 export interface BaselineInfo {
   recipe: string;
@@ -26,8 +26,8 @@ export interface EvalReport {
   /** Our service: the main run first, then the comparison run if any. */
   runs: EvalRun[];
   baseline: (EvalRun & { build: BaselineInfo }) | null;
-  /** The gate, judged on the main run. */
-  gate: { run: string; passed: boolean; failures: GateFailure[] };
+  /** The gate, judged on the main run: the dev set's thresholds or the held-out set's. */
+  gate: { run: string; name?: GateName; passed: boolean; failures: GateFailure[] };
   notes: string[];
 }
 
@@ -81,18 +81,19 @@ export const usd = (x: number): string => `$${x < 0.01 && x > 0 ? x.toFixed(6) :
 interface Row {
   label: string;
   cell: (s: EvalSummary, run: EvalRun) => string;
-  gate?: (typeof THRESHOLDS)[number];
+  /** The gated metric shown on this row. */
+  gate?: keyof GateSummary;
 }
 
 const ROWS: Row[] = [
-  { label: "recall@1", cell: (s) => pct(s.recallAt1) },
-  { label: "recall@5", cell: (s) => pct(s.recallAt5), gate: THRESHOLDS.find((t) => t.metric === "recallAt5") },
+  { label: "recall@1", cell: (s) => pct(s.recallAt1), gate: "recallAt1" },
+  { label: "recall@5", cell: (s) => pct(s.recallAt5), gate: "recallAt5" },
   { label: "recall@10", cell: (s) => pct(s.recallAt10) },
-  { label: "MRR@10", cell: (s) => dec(s.mrr) },
-  { label: "answer accuracy", cell: (s) => pct(s.accuracy), gate: THRESHOLDS.find((t) => t.metric === "accuracy") },
+  { label: "MRR@10", cell: (s) => dec(s.mrr), gate: "mrr" },
+  { label: "answer accuracy", cell: (s) => pct(s.accuracy), gate: "accuracy" },
   { label: "answer cites the right document", cell: (s) => pct(s.citationAccuracy) },
-  { label: "abstention (unanswerable)", cell: (s) => pct(s.abstention), gate: THRESHOLDS.find((t) => t.metric === "abstention") },
-  { label: "false abstention", cell: (s) => pct(s.falseAbstention), gate: THRESHOLDS.find((t) => t.metric === "falseAbstention") },
+  { label: "abstention (unanswerable)", cell: (s) => pct(s.abstention), gate: "abstention" },
+  { label: "false abstention", cell: (s) => pct(s.falseAbstention), gate: "falseAbstention" },
   { label: "answer length p50 / p90 (chars)", cell: (s) => `${s.answerChars?.p50 ?? "–"} / ${s.answerChars?.p90 ?? "–"}` },
   { label: "search p50 / p95", cell: (s) => `${ms(s.latency.searchP50)} / ${ms(s.latency.searchP95)}` },
   { label: "ask p50 / p95", cell: (s) => `${ms(s.latency.askP50)} / ${ms(s.latency.askP95)}` },
@@ -113,10 +114,15 @@ export function textTable(header: string[], rows: string[][]): string {
 }
 
 /** The CLI's summary: ours (and the comparison) vs the baseline, with the gate thresholds. */
-export function formatSummary(report: Pick<EvalReport, "runs" | "baseline">): string {
+export function formatSummary(report: Pick<EvalReport, "runs" | "baseline"> & { gate?: Pick<EvalReport["gate"], "name"> }): string {
   const runs = allRuns(report);
+  const thresholds = GATES[report.gate?.name ?? "dev"];
+  const show = (metric: keyof GateSummary | undefined) => {
+    const t = metric && thresholds.find((x) => x.metric === metric);
+    return t ? `${t.op} ${t.metric === "mrr" ? t.value : pct(t.value)}` : "";
+  };
   const header = ["metric", ...runs.map((r) => r.label), "gate"];
-  const rows = ROWS.map((row) => [row.label, ...runs.map((r) => row.cell(r.summary, r)), row.gate ? `${row.gate.op} ${pct(row.gate.value)}` : ""]);
+  const rows = ROWS.map((row) => [row.label, ...runs.map((r) => row.cell(r.summary, r)), show(row.gate)]);
   return textTable(header, rows);
 }
 
@@ -280,6 +286,7 @@ function yesNo(v: boolean | null): string {
 
 export function renderHtml(report: EvalReport): string {
   const runs = allRuns(report);
+  const thresholds = GATES[report.gate.name ?? "dev"];
   const ours = report.runs;
   const main = ours[0];
   const s: string[] = [];
@@ -300,11 +307,13 @@ export function renderHtml(report: EvalReport): string {
       .map((r) => {
         const text = row.cell(r.summary, r);
         const isOurs = r !== report.baseline;
-        const cls = row.gate && isOurs ? (passes(row.gate, r.summary[row.gate.metric]) ? "ok" : "no") : "";
+        const t = row.gate && thresholds.find((x) => x.metric === row.gate);
+        const cls = t && isOurs ? (passes(t, r.summary[t.metric]) ? "ok" : "no") : "";
         return `<td class="${cls}">${esc(text)}</td>`;
       })
       .join("");
-    s.push(`<tr><td>${esc(row.label)}</td>${cells}<td>${row.gate ? esc(`${row.gate.op} ${pct(row.gate.value)}`) : ""}</td></tr>`);
+    const t = row.gate && thresholds.find((x) => x.metric === row.gate);
+    s.push(`<tr><td>${esc(row.label)}</td>${cells}<td>${t ? esc(`${t.op} ${t.metric === "mrr" ? t.value : pct(t.value)}`) : ""}</td></tr>`);
   }
   s.push(`</table>`);
 
