@@ -2,6 +2,7 @@
  * The Express application: middleware (request ids and logs, metrics, helmet, CORS, load shedding,
  * timeouts, rate limits, body limits), the routes, the static web page, and the single error handler.
  */
+import { createRequire } from "node:module";
 import path from "node:path";
 import cors from "cors";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
@@ -56,10 +57,17 @@ export function createApp({ service, logger, metrics, isShuttingDown = () => fal
   app.use(shedding.beforeWork);
   app.use(queryRoutes(service, metrics));
   app.use(adminRoutes(service));
+  // The web page's one third-party module, served from node_modules (the CSP allows scripts from 'self' only: no CDN).
+  app.use("/vendor/eventsource-parser", express.static(vendorDir("eventsource-parser"), { index: false, maxAge: "1h" }));
   app.use(express.static(path.join(PROJECT_ROOT, "public"), { index: "index.html", maxAge: "5m" }));
   app.use(notFound());
   app.use(errorHandler());
   return app;
+}
+
+/** The ESM build folder (dist/) of an installed package, found the way Node resolves it. */
+function vendorDir(pkg: string): string {
+  return path.join(path.dirname(createRequire(import.meta.url).resolve(`${pkg}/package.json`)), "dist");
 }
 
 /** Request count and latency by route pattern (not raw URL, to keep label cardinality bounded). */
