@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { EvalSetError, parseEvalSet, type EvalItem } from "../src/eval/dataset.js";
 import { answerCorrect, firstHitRank, fold, isHit, matchSupport } from "../src/eval/match.js";
-import { formatSummary, renderHtml, type EvalReport } from "../src/eval/report.js";
+import { formatSummary, renderHtml, type EvalReport } from "../src/eval/report/index.js";
 import { choose, crossValidate, makeFolds, objective, parseGrid, settingsOf, type SettingRun } from "../src/eval/cv.js";
 import { groupMetrics, percentile, summarize, type ItemRecord } from "../src/eval/metrics.js";
 import { runEval } from "../src/eval/run.js";
@@ -337,5 +337,14 @@ describe("report", () => {
     expect(html).toContain("<svg");
     expect(html).toContain("Adam &lt;b&gt;");
     expect(html).not.toMatch(/<script|<link /);
+  });
+});
+
+describe("html report template", () => {
+  it("escapes every interpolated value and keeps nested markup", async () => {
+    const { html } = await import("../src/eval/report/index.js");
+    const evil = `<script>alert("x")</script>`;
+    const out = html`<p title="${evil}">${evil}${html`<b>${"a & b"}</b>`}${[html`<i>1</i>`, "<2>"]}</p>`.markup;
+    expect(out).toBe(`<p title="&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;<b>a &amp; b</b><i>1</i>&lt;2&gt;</p>`);
   });
 });

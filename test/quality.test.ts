@@ -9,7 +9,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { PROJECT_ROOT } from "../src/config/index.js";
 import { loadEvalSet } from "../src/eval/dataset.js";
-import { formatByKind, formatSummary } from "../src/eval/report.js";
+import { formatByKind, formatSummary } from "../src/eval/report/index.js";
 import { runEval, type EvalRun } from "../src/eval/run.js";
 import { createEvalService } from "../src/eval/targets.js";
 import { GATES, type GateName } from "../src/eval/thresholds.js";

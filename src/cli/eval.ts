@@ -22,7 +22,7 @@ import { BASELINE_RECIPE, baselineTarget, buildBaseline } from "../eval/baseline
 import { EvalSetError, isAnswerable, loadEvalSet, type EvalItem } from "../eval/dataset.js";
 import { ABLATIONS, choose, crossValidate, DEFAULT_GRID, objective, parseGrid, runSweep, settingsOf, type Grid } from "../eval/cv.js";
 import { groupMetrics, type ItemRecord } from "../eval/metrics.js";
-import { describeOverrides, formatByDoc, formatByKind, formatCv, formatGate, formatSettings, formatSummary, writeEvalReport, writeJsonReport, type EvalReport } from "../eval/report.js";
+import { describeOverrides, formatByDoc, formatByKind, formatCv, formatGate, formatSettings, formatSummary, writeEvalReport, writeJsonReport, type EvalReport } from "../eval/report/index.js";
 import { runEval, type EvalRun } from "../eval/run.js";
 import { createEvalService, EvalSetupError, httpTarget, type EnvOverrides } from "../eval/targets.js";
 import { checkGate, GATES } from "../eval/thresholds.js";
