@@ -231,6 +231,9 @@ interface Written {
  * Streams into a temp file next to the target, hashing on the way; renames only if the hash is the
  * expected one. With no expected checksum yet (first use), the bytes must at least look like the
  * edition's format (`firstUseCheck`), so that an error page is never recorded as the document.
+ * Not write-file-atomic: that takes the whole content in memory and commits it unconditionally,
+ * while this streams (PDFs of several MB), hashes on the way and decides after the last byte whether
+ * to rename or discard; the temp-then-rename here is that decision, not a copy of the library.
  */
 async function writeVerified(source: Readable, target: string, expected: Expected | null, firstUseCheck: (head: Buffer) => string | undefined): Promise<Written> {
   const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${randomUUID()}.part`);

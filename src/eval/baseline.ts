@@ -185,6 +185,8 @@ export async function buildBaseline(opts: BaselineOptions): Promise<BaselineBuil
 
   if (cacheDir) {
     // Save to a temp folder, then rename: a crash never leaves a half-written entry under the key.
+    // A folder (LangChain's HNSWLib.save writes three files, then baseline.json), so not write-file-atomic,
+    // which replaces one file.
     const tmp = `${cacheDir}.${process.pid}.tmp`;
     try {
       await rm(tmp, { recursive: true, force: true });

@@ -4,8 +4,9 @@
  * re-index job then makes it searchable. Nothing is written when a check fails.
  */
 import { createHash } from "node:crypto";
-import { rm, writeFile, rename } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import path from "node:path";
+import writeFileAtomic from "write-file-atomic";
 import type { Config } from "../config/index.js";
 import { loadCorpusEntries, loadUploads, saveUploads } from "../corpus/catalog.js";
 import type { CorpusEntry } from "../corpus/manifest.js";
@@ -69,10 +70,8 @@ export async function addDocument(config: Pick<Config, "corpusDir" | "corpusMani
     mediaType,
     sha256,
   } as CorpusEntry;
-  const target = path.join(config.corpusDir, file);
-  const tmp = path.join(config.corpusDir, `.${file}.${process.pid}.tmp`);
-  await writeFile(tmp, doc.data);
-  await rename(tmp, target);
+  // Atomic (temp file, fsync, rename): ingest never reads half an upload.
+  await writeFileAtomic(path.join(config.corpusDir, file), doc.data);
   const uploads = await loadUploads(config.corpusDir);
   uploads.documents.push(entry);
   uploads.removed = uploads.removed.filter((r) => r !== id);
