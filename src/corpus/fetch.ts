@@ -10,11 +10,12 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import { fileSize } from "./files.js";
 import { LOCK_FILE, readLock, writeLock, type EditionsLock, type FirstUseRecord } from "./lock.js";
 import { editionsOf, sha256File, type CorpusDocument, type Edition, type EditionName, type MediaType } from "./manifest.js";
 
@@ -279,15 +280,6 @@ export function formatProblem(mediaType: MediaType, head: Buffer, contentType?: 
   if (head.includes(0)) return `${sent}, binary content, not ${mediaType}`;
   if (mediaType === "text/html" && type && type !== "text/html" && type !== "application/xhtml+xml") return `${sent}, not an HTML page`;
   return undefined;
-}
-
-async function fileSize(file: string): Promise<number | undefined> {
-  try {
-    const s = await stat(file);
-    return s.isFile() ? s.size : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function mismatch(file: string, expected: Expected, actual: string): string {
