@@ -3,7 +3,7 @@
  * then answer through the LLM (streaming tokens) or extractively; fall back to extractive when the LLM fails.
  */
 import type { Config } from "../config/index.js";
-import type { Retriever } from "../retrieval/retriever.js";
+import { viewHit, type HitView, type Retriever } from "../retrieval/retriever.js";
 import { numberPassages, packPassages, renderPassages, type Passage } from "./context.js";
 import { costOf, NO_USAGE, type Usage } from "./cost.js";
 import { DEFAULT_EVIDENCE_LIMITS, judgeEvidence, type EvidenceLimits } from "./evidence.js";
@@ -23,16 +23,10 @@ export interface AskRequest {
   history?: Turn[];
 }
 
-export interface Citation {
+/** A passage given to the answerer: the search result's view of it (viewHit), numbered, with a link. */
+export interface Citation extends HitView {
   n: number;
-  id: string;
-  docId: string;
-  title: string;
-  page: number | null;
-  section: string | null;
   url: string;
-  text: string;
-  score: number;
   /** Whether the answer cites this passage. */
   cited: boolean;
 }
@@ -177,7 +171,7 @@ function citation(p: Passage, docs: Array<{ id: string; url: string; file: strin
   const doc = docs.find((d) => d.id === c.docId);
   const isPdf = doc?.file.toLowerCase().endsWith(".pdf") ?? false;
   const url = doc ? (isPdf && c.page ? `${doc.url}#page=${c.page}` : doc.url) : "";
-  return { n: p.n, id: c.id, docId: c.docId, title: c.title, page: c.page, section: c.section, url, text: c.text, score: round4(p.hit.score), cited };
+  return { n: p.n, ...viewHit(p.hit), url, cited };
 }
 
 export function citedNumbers(text: string, max: number): number[] {
@@ -201,4 +195,3 @@ function describe(err: unknown): string {
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
-const round4 = (x: number) => Math.round(x * 1e4) / 1e4;

@@ -9,7 +9,7 @@ import path from "node:path";
 import writeFileAtomic from "write-file-atomic";
 import type { Config } from "../config/index.js";
 import { loadCorpusEntries, loadUploads, saveUploads } from "../corpus/catalog.js";
-import type { CorpusEntry } from "../corpus/manifest.js";
+import { DOCUMENT_ID, DOCUMENT_ID_RULE, type CorpusEntry } from "../corpus/manifest.js";
 import { AppError } from "../errors.js";
 
 export interface NewDocument {
@@ -54,7 +54,7 @@ export function slug(name: string): string {
 export async function addDocument(config: Pick<Config, "corpusDir" | "corpusManifest">, doc: NewDocument): Promise<CorpusEntry> {
   const mediaType = detectMediaType(doc.originalName, doc.data);
   const id = doc.id ?? `upload-${slug(doc.originalName)}`;
-  if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(id)) throw new AppError("VALIDATION_FAILED", `id "${id}" must be lower-case letters, digits and dashes`);
+  if (!DOCUMENT_ID.test(id)) throw new AppError("VALIDATION_FAILED", `id "${id}" ${DOCUMENT_ID_RULE}`);
   const entries = await loadCorpusEntries(config);
   if (entries.some((e) => e.id === id)) throw new AppError("DOCUMENT_EXISTS", `a document with id "${id}" already exists; DELETE it first or choose another id`);
   const sha256 = createHash("sha256").update(doc.data).digest("hex");

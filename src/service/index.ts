@@ -9,7 +9,7 @@ import { ask, type AskHooks, type AskRequest, type AskResult } from "../answer/s
 import { createEmbedder, type Embedder } from "../embed/index.js";
 import type { IngestEvent } from "../ingest/pipeline.js";
 import type { IndexedDocument } from "../store/index.js";
-import type { Retriever } from "../retrieval/retriever.js";
+import { viewHit, type HitView, type Retriever } from "../retrieval/retriever.js";
 import { AppError } from "../errors.js";
 import { DEFAULT_SENTENCE_WEIGHTS, type SentenceWeights } from "../retrieval/sentence-score.js";
 import { createIndexStore, type IndexStore } from "../store/index.js";
@@ -23,16 +23,11 @@ export type { AskHooks, AskRequest, AskResult, Citation } from "../answer/servic
 export type { IndexStatus } from "./live-index.js";
 export type { ReindexJob } from "./reindex.js";
 export type { NewDocument } from "./documents.js";
+/** The document-id schema (corpus/manifest.ts), for hosts that validate requests (the HTTP schemas). */
+export { documentId } from "../corpus/manifest.js";
 
-export interface SearchResultItem {
-  id: string;
-  docId: string;
-  title: string;
-  page: number | null;
-  section: string | null;
-  text: string;
-  score: number;
-}
+/** One search result: the same view of a hit as a citation's (retrieval/retriever.ts viewHit). */
+export type SearchResultItem = HitView;
 
 export interface ServiceOptions {
   /** Replaces the configured LLM (tests). */
@@ -189,15 +184,7 @@ export class QaService extends EventEmitter<ServiceEvents> {
     const retriever = this.retriever();
     this.checkDocs(retriever, docs);
     const { hits } = await retriever.search(query, { k, docs });
-    const results = hits.map(({ chunk: c, score }) => ({
-      id: c.id,
-      docId: c.docId,
-      title: c.title,
-      page: c.page,
-      section: c.section,
-      text: c.text,
-      score: Math.round(score * 1e4) / 1e4,
-    }));
+    const results = hits.map(viewHit);
     return { results, tookMs: Math.round((performance.now() - t0) * 10) / 10 };
   }
 
