@@ -77,8 +77,10 @@ export class QaService extends EventEmitter<ServiceEvents> {
     this.prompts = new PromptLibrary(config.promptsDir);
     this.llm = opts.llm === null ? undefined : (opts.llm ?? (config.llm.provider === "extractive" ? undefined : new OpenAiChatModel(config.llm)));
     this.reindexer = new Reindexer(
-      // Loaded on the first re-index: a serving process never needs the PDF parser otherwise.
-      async (onEvent: (e: IngestEvent) => void, opts) => (await import("../ingest/run.js")).ingestWithConfig(config, { onEvent, force: opts.force }),
+      // Loaded on the first re-index: a serving process never needs the PDF parser otherwise. The job
+      // embeds with the service's one embedder (no second worker pool or model) and leaves it open.
+      async (onEvent: (e: IngestEvent) => void, opts) =>
+        (await import("../ingest/run.js")).ingestWithConfig(config, { onEvent, force: opts.force, embedder: this.embedder }),
       () => this.live.reload(),
     );
     this.live.onSwap = (generation) => {
