@@ -3,13 +3,14 @@
  * then answer through the LLM (streaming tokens) or extractively; fall back to extractive when the LLM fails.
  */
 import type { Config } from "../config/index.js";
-import type { Retriever } from "../retrieval/retriever.js";
+import type { QueryAnalysis } from "../retrieval/query.js";
+import { viewHit, type HitView, type Retriever } from "../retrieval/retriever.js";
 import { numberPassages, packPassages, renderPassages, type Passage } from "./context.js";
 import { costOf, NO_USAGE, type Usage } from "./cost.js";
 import { DEFAULT_EVIDENCE_LIMITS, judgeEvidence, type EvidenceLimits } from "./evidence.js";
-import { DEFAULT_READER, extractAnswer } from "./extractive.js";
+import { DEFAULT_READER, extractAnswer, type ExtractiveAnswer } from "./extractive.js";
 import type { ChatModel } from "./llm.js";
-import { fill, type PromptLibrary } from "./prompts.js";
+import { fill, type PromptLibrary, type PromptTemplate } from "./prompts.js";
 import { rewriteByRule, rewriteWithModel, type Turn } from "./rewrite.js";
 
 export const NOT_COVERED = "The documents do not cover this.";
@@ -23,16 +24,10 @@ export interface AskRequest {
   history?: Turn[];
 }
 
-export interface Citation {
+/** A passage given to the answerer: the search result's view of it (viewHit), numbered, with a link. */
+export interface Citation extends HitView {
   n: number;
-  id: string;
-  docId: string;
-  title: string;
-  page: number | null;
-  section: string | null;
   url: string;
-  text: string;
-  score: number;
   /** Whether the answer cites this passage. */
   cited: boolean;
 }
@@ -74,102 +69,141 @@ export interface AnswerContext {
   };
 }
 
+/**
+ * rewrite -> retrieve -> judge evidence -> generate (LLM) or extract -> fall back to extracting when the
+ * LLM fails. Weak evidence declines without a model call. Each step is a function below.
+ */
 export async function ask(ctx: AnswerContext, req: AskRequest, hooks: AskHooks = {}): Promise<AskResult> {
   const t0 = performance.now();
-  const { settings, llm } = ctx;
-  const template = await ctx.prompts.get(req.promptVersion ?? settings.promptVersion);
+  const template = await ctx.prompts.get(req.promptVersion ?? ctx.settings.promptVersion);
+  const question = await rewrite(ctx, req);
+  const found = await retrieve(ctx, question.standalone, req);
+  const evidence = judge(ctx, found);
+  const genStart = performance.now();
+  const answer = evidence.grounded ? await generateOrExtract(ctx, template, question, found, evidence, hooks) : decline(ctx, question, found, hooks);
+  return {
+    ...answer,
+    promptVersion: template.version,
+    standaloneQuestion: question.standalone,
+    ...(question.warning && !answer.warning ? { warning: question.warning } : {}),
+    timings: { retrievalMs: round(found.searchedAt - t0), generationMs: round(performance.now() - genStart), totalMs: round(performance.now() - t0) },
+  };
+}
+
+/** What the steps produce: the result without the parts ask() adds (prompt version, question, timings). */
+type Answer = Omit<AskResult, "timings" | "promptVersion" | "standaloneQuestion">;
+interface Tokens {
+  prompt: number;
+  completion: number;
+}
+
+/** Step 1. The question retrieval uses: a follow-up rewritten as a standalone one (by the LLM, else by rule). */
+interface Rewritten {
+  standalone: string;
+  /** Tokens the rewrite spent. */
+  usage: Tokens;
+  warning?: string;
+}
+
+async function rewrite(ctx: AnswerContext, req: AskRequest): Promise<Rewritten> {
   const usage = { prompt: 0, completion: 0 };
-
-  let standalone = req.question;
-  let warning: string | undefined;
-  if (req.history?.length) {
-    if (llm) {
-      try {
-        const r = await rewriteWithModel(req.question, req.history, llm, ctx.prompts);
-        standalone = r.text;
-        usage.prompt += r.promptTokens;
-        usage.completion += r.completionTokens;
-      } catch (err) {
-        standalone = rewriteByRule(req.question, req.history);
-        warning = `follow-up rewrite by the LLM failed (${describe(err)}); used the rule-based rewrite`;
-      }
-    } else standalone = rewriteByRule(req.question, req.history);
+  if (!req.history?.length) return { standalone: req.question, usage };
+  if (!ctx.llm) return { standalone: rewriteByRule(req.question, req.history), usage };
+  try {
+    const r = await rewriteWithModel(req.question, req.history, ctx.llm, ctx.prompts);
+    return { standalone: r.text, usage: { prompt: r.promptTokens, completion: r.completionTokens } };
+  } catch (err) {
+    return {
+      standalone: rewriteByRule(req.question, req.history),
+      usage,
+      warning: `follow-up rewrite by the LLM failed (${describe(err)}); used the rule-based rewrite`,
+    };
   }
+}
 
-  const k = req.k ?? settings.defaultK;
-  const { retriever } = ctx;
+/** Step 2. The passages for the question, numbered for citing; `cite` turns cited numbers into citations. */
+interface Found {
+  query: QueryAnalysis;
+  passages: Passage[];
+  cite: (cited: number[]) => Citation[];
+  /** When the search returned (performance.now()): retrieval time is measured up to here. */
+  searchedAt: number;
+}
+
+async function retrieve(ctx: AnswerContext, standalone: string, req: AskRequest): Promise<Found> {
+  const { retriever, llm, settings } = ctx;
   const query = retriever.analyze(standalone);
-  const found = await retriever.search(query, { k, docs: req.docs });
-  const retrievalMs = performance.now() - t0;
+  const { hits } = await retriever.search(query, { k: req.k ?? settings.defaultK, docs: req.docs });
+  const searchedAt = performance.now();
   // The token budget is the LLM's; the extractive reader reads the k passages whole (and needs no tokenizer).
-  const passages = llm ? packPassages(found.hits, settings.tokenBudget) : numberPassages(found.hits);
+  const passages = llm ? packPassages(hits, settings.tokenBudget) : numberPassages(hits);
   const docs = retriever.index.manifest.documents;
-  const toCitations = (cited: number[]) => passages.map((p) => citation(p, docs, cited.includes(p.n)));
+  return { query, passages, cite: (cited) => passages.map((p) => citation(p, docs, cited.includes(p.n))), searchedAt };
+}
 
-  const extractive = extractAnswer(query, passages, (ord) => retriever.passage(ord), {
+/** Step 3. The extractive reader's answer, and whether the evidence is strong enough to answer at all. */
+interface Judged {
+  extractive: ExtractiveAnswer;
+  grounded: boolean;
+}
+
+function judge(ctx: AnswerContext, found: Found): Judged {
+  const { retriever, settings } = ctx;
+  const extractive = extractAnswer(found.query, found.passages, (ord) => retriever.passage(ord), {
     sentence: retriever.sentenceWeights,
     prior: settings.readerPrior ?? DEFAULT_READER.prior,
     maxChars: DEFAULT_READER.maxChars,
   });
-  const evidence = judgeEvidence(query, extractive, retriever.documents, { ...DEFAULT_EVIDENCE_LIMITS, ...settings.evidence });
-  const grounded = passages.length > 0 && evidence.grounded;
-  const base = { promptVersion: template.version, standaloneQuestion: standalone };
-  const finish = (r: Omit<AskResult, "timings" | "promptVersion" | "standaloneQuestion">, genStart: number): AskResult => ({
-    ...r,
-    ...base,
-    ...(warning && !r.warning ? { warning } : {}),
-    timings: { retrievalMs: round(retrievalMs), generationMs: round(performance.now() - genStart), totalMs: round(performance.now() - t0) },
-  });
+  const evidence = judgeEvidence(found.query, extractive, retriever.documents, { ...DEFAULT_EVIDENCE_LIMITS, ...settings.evidence });
+  return { extractive, grounded: found.passages.length > 0 && evidence.grounded };
+}
 
-  const genStart = performance.now();
-  if (!grounded) {
-    // Weak evidence: say so, without spending tokens on a model call.
-    hooks.onCitations?.(toCitations([]));
-    hooks.onToken?.(NOT_COVERED);
-    return finish(
-      { answer: NOT_COVERED, grounded: false, mode: llm ? "llm" : "extractive", model: llm?.model ?? "extractive", citations: toCitations([]), usage: cost(ctx, llm?.model, usage) },
-      genStart,
-    );
-  }
+/** Weak evidence: say so, without spending tokens on a model call. */
+function decline(ctx: AnswerContext, question: Rewritten, found: Found, hooks: AskHooks): Answer {
+  const { llm } = ctx;
+  hooks.onCitations?.(found.cite([]));
+  hooks.onToken?.(NOT_COVERED);
+  return { answer: NOT_COVERED, grounded: false, mode: llm ? "llm" : "extractive", model: llm?.model ?? "extractive", citations: found.cite([]), usage: cost(ctx, llm?.model, question.usage) };
+}
 
-  hooks.onCitations?.(toCitations(extractive.cited.length ? extractive.cited : passages.map((p) => p.n)));
-  if (llm) {
-    try {
-      const reply = await llm.complete(template.system, fill(template.user, { passages: renderPassages(passages), question: standalone }), {
-        onToken: hooks.onToken,
-        signal: hooks.signal,
-      });
-      usage.prompt += reply.promptTokens;
-      usage.completion += reply.completionTokens;
-      const abstained = NOT_COVERED_PATTERN.test(reply.text);
-      return finish(
-        {
-          answer: reply.text,
-          grounded: !abstained,
-          mode: "llm",
-          model: llm.model,
-          citations: toCitations(citedNumbers(reply.text, passages.length)),
-          usage: cost(ctx, llm.model, usage),
-        },
-        genStart,
-      );
-    } catch (err) {
-      warning = `the LLM (${llm.model}) failed: ${describe(err)}; answered extractively instead`;
-    }
-  }
+/** Step 4. The LLM's answer when there is an LLM and it answers; otherwise (step 5, fall back) the extractive one. */
+async function generateOrExtract(ctx: AnswerContext, template: PromptTemplate, question: Rewritten, found: Found, judged: Judged, hooks: AskHooks): Promise<Answer> {
+  const { extractive } = judged;
+  hooks.onCitations?.(found.cite(extractive.cited.length ? extractive.cited : found.passages.map((p) => p.n)));
+  const generated = ctx.llm ? await generate(ctx, ctx.llm, template, question, found, hooks) : undefined;
+  if (generated && "answer" in generated) return generated;
+  const warning = generated?.warning ?? question.warning;
   hooks.onToken?.(extractive.text);
-  return finish(
-    {
-      answer: extractive.text,
-      grounded: true,
-      mode: "extractive",
-      model: "extractive",
-      citations: toCitations(extractive.cited),
-      usage: cost(ctx, llm?.model, usage),
-      ...(warning ? { warning } : {}),
-    },
-    genStart,
-  );
+  return {
+    answer: extractive.text,
+    grounded: true,
+    mode: "extractive",
+    model: "extractive",
+    citations: found.cite(extractive.cited),
+    usage: cost(ctx, ctx.llm?.model, question.usage),
+    ...(warning ? { warning } : {}),
+  };
+}
+
+/** The LLM's answer over the passages (streamed through hooks.onToken), or why it failed. */
+async function generate(ctx: AnswerContext, llm: ChatModel, template: PromptTemplate, question: Rewritten, found: Found, hooks: AskHooks): Promise<Answer | { warning: string }> {
+  try {
+    const reply = await llm.complete(template.system, fill(template.user, { passages: renderPassages(found.passages), question: question.standalone }), {
+      onToken: hooks.onToken,
+      signal: hooks.signal,
+    });
+    const usage = { prompt: question.usage.prompt + reply.promptTokens, completion: question.usage.completion + reply.completionTokens };
+    return {
+      answer: reply.text,
+      grounded: !NOT_COVERED_PATTERN.test(reply.text),
+      mode: "llm",
+      model: llm.model,
+      citations: found.cite(citedNumbers(reply.text, found.passages.length)),
+      usage: cost(ctx, llm.model, usage),
+    };
+  } catch (err) {
+    return { warning: `the LLM (${llm.model}) failed: ${describe(err)}; answered extractively instead` };
+  }
 }
 
 function citation(p: Passage, docs: Array<{ id: string; url: string; file: string }>, cited: boolean): Citation {
@@ -177,7 +211,7 @@ function citation(p: Passage, docs: Array<{ id: string; url: string; file: strin
   const doc = docs.find((d) => d.id === c.docId);
   const isPdf = doc?.file.toLowerCase().endsWith(".pdf") ?? false;
   const url = doc ? (isPdf && c.page ? `${doc.url}#page=${c.page}` : doc.url) : "";
-  return { n: p.n, id: c.id, docId: c.docId, title: c.title, page: c.page, section: c.section, url, text: c.text, score: round4(p.hit.score), cited };
+  return { n: p.n, ...viewHit(p.hit), url, cited };
 }
 
 export function citedNumbers(text: string, max: number): number[] {
@@ -190,7 +224,7 @@ export function citedNumbers(text: string, max: number): number[] {
   return [...out];
 }
 
-function cost(ctx: AnswerContext, model: string | undefined, u: { prompt: number; completion: number }): Usage {
+function cost(ctx: AnswerContext, model: string | undefined, u: Tokens): Usage {
   return model ? costOf(ctx.settings.prices, model, u.prompt, u.completion) : NO_USAGE;
 }
 
@@ -201,4 +235,3 @@ function describe(err: unknown): string {
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
-const round4 = (x: number) => Math.round(x * 1e4) / 1e4;

@@ -12,6 +12,7 @@ import { loadCorpusDocuments } from "../corpus/catalog.js";
 import { fetchCorpus, type FetchReport } from "../corpus/fetch.js";
 import { LockError } from "../corpus/lock.js";
 import { ManifestError } from "../corpus/manifest.js";
+import { createEmbedder } from "../embed/index.js";
 import { createIndexStore } from "../store/index.js";
 import { ingestWithConfig } from "../ingest/run.js";
 import { handleSignals, startServer } from "../server/index.js";
@@ -32,12 +33,22 @@ export async function fetchMissingDocuments(config: Config, fetchImpl?: typeof f
 export async function start(): Promise<void> {
   const config = loadConfig();
   await fetchMissingDocuments(config);
+  // One embedder for the process: the first-start build and the server (and its re-index jobs) share
+  // it; this function created it, so it closes it, after the server has drained.
+  const embedder = createEmbedder(config);
   if (!(await createIndexStore(config).current().catch(() => null))) {
     console.error(`no index in ${config.indexDir}: building it (first start only)`);
-    const r = await ingestWithConfig(config, { onEvent: ingestReporter() });
+    const r = await ingestWithConfig(config, { onEvent: ingestReporter(), embedder });
     console.error(`index ready: ${r.documents} documents, ${r.chunks} chunks in ${r.seconds.toFixed(1)} s`);
   }
-  handleSignals(await startServer(config));
+  const running = await startServer(config, { embedder });
+  handleSignals({
+    ...running,
+    close: async () => {
+      await running.close();
+      await embedder.close();
+    },
+  });
 }
 
 if (isMain(import.meta.url)) {

@@ -40,7 +40,8 @@ export const DEFAULT_PRICES: z.infer<typeof priceTable> = {
   "text-embedding-3-small": { input: 0.02, output: 0 },
 };
 
-const schema = z.object({
+/** The environment variables, each with its default and its own validation. */
+export const envSchema = z.object({
   PORT: int(0, 65535).default(3000),
   HOST: z.string().default("0.0.0.0"),
   INDEX_DIR: z.string().default("./index"),
@@ -103,10 +104,10 @@ const schema = z.object({
   WATCH_INDEX: bool.default(true),
 });
 
-export type Env = z.infer<typeof schema>;
+export type Env = z.infer<typeof envSchema>;
 
 /** The name of every setting (the bench reports which ones the environment sets). */
-export const SETTING_NAMES = Object.keys(schema.shape) as (keyof Env)[];
+export const SETTING_NAMES = Object.keys(envSchema.shape) as (keyof Env)[];
 
 export class ConfigError extends Error {
   constructor(public readonly issues: string[]) {
@@ -117,73 +118,6 @@ export class ConfigError extends Error {
 
 export type LlmProvider = "openai" | "openai-compatible" | "extractive";
 
-export interface Config {
-  port: number;
-  host: string;
-  indexDir: string;
-  corpusDir: string;
-  corpusMirror: string | undefined;
-  /** The list of documents (ids, titles, URLs, checksums); uploads are recorded beside the corpus. */
-  corpusManifest: string;
-  promptsDir: string;
-  logLevel: Env["LOG_LEVEL"];
-  embedder: {
-    kind: Env["EMBEDDER"];
-    model: string;
-    baseUrl: string | undefined;
-    apiKey: string | undefined;
-    workers: number;
-    /** LSA: dimensions kept. */
-    dimensions: number;
-  };
-  chunking: { size: number; overlap: number; prefix: boolean };
-  retrieval: {
-    lexicalWeight: number;
-    denseWeight: number;
-    rrfK: number;
-    candidates: number;
-    rerankWeight: number;
-    rerankDepth: number;
-    namedDocBoost: number;
-    ef: number;
-    abstainThreshold: number;
-    abstainMinCandidate: number;
-    abstainMaxNovelty: number;
-    abstainMaxNamedNovelty: number;
-  };
-  /** How answer windows are scored (reranker and extractive reader), see retrieval/sentence-score.ts. */
-  reader: { contextWeight: number; candidateWeight: number; lengthCost: number; prior: number };
-  llm: {
-    provider: LlmProvider;
-    model: string;
-    baseUrl: string | undefined;
-    apiKey: string | undefined;
-    temperature: number;
-    maxTokens: number;
-    timeoutMs: number;
-    maxRetries: number;
-  };
-  prompt: { version: string; tokenBudget: number };
-  prices: z.infer<typeof priceTable>;
-  admin: { token: string | undefined };
-  http: {
-    /** Per client, on the requests that cost money: /v1/ask with an LLM configured, and the admin routes (0 = off). */
-    rateLimitPerMinute: number;
-    /** Per client, on every /v1 route (0 = off). */
-    apiRateLimitPerMinute: number;
-    /** Work requests (search, ask, uploads) in flight past which new ones are shed with 503 OVERLOADED (0 = off). */
-    maxInFlight: number;
-    /** Event loop busy time (ms) past which a work request about to start is shed with 503 OVERLOADED (0 = off). */
-    maxEventLoopDelayMs: number;
-    corsOrigins: string[];
-    bodyLimit: string;
-    uploadLimitBytes: number;
-    requestTimeoutMs: number;
-    shutdownGraceMs: number;
-    watchIndex: boolean;
-  };
-}
-
 function resolveProvider(env: Env): LlmProvider {
   if (env.LLM_PROVIDER !== "auto") return env.LLM_PROVIDER;
   if (env.LLM_BASE_URL) return "openai-compatible";
@@ -191,33 +125,29 @@ function resolveProvider(env: Env): LlmProvider {
   return "extractive";
 }
 
-/** Reads and validates the configuration; throws ConfigError naming each bad variable. */
-export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = schema.safeParse(source);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message} (got ${JSON.stringify(source[String(i.path[0])])})`),
-    );
-  }
-  const env = parsed.data;
-  const issues: string[] = [];
-  if (env.CHUNK_OVERLAP >= env.CHUNK_SIZE) issues.push("CHUNK_OVERLAP: must be smaller than CHUNK_SIZE");
+/**
+ * The environment, validated field by field (envSchema), then checked across fields and turned into the
+ * nested configuration the code reads. The one definition of both: `Config` is this schema's output type.
+ * The cross-field checks run only when every variable parsed; each names its variable.
+ */
+const configSchema = envSchema.transform((env, ctx) => {
+  const issue = (variable: keyof Env, message: string) => ctx.addIssue({ code: "custom", path: [variable], message, input: env[variable] });
+  if (env.CHUNK_OVERLAP >= env.CHUNK_SIZE) issue("CHUNK_OVERLAP", "must be smaller than CHUNK_SIZE");
   const provider = resolveProvider(env);
   if (provider === "openai-compatible" && !env.LLM_BASE_URL)
-    issues.push("LLM_BASE_URL: required when LLM_PROVIDER=openai-compatible (e.g. http://localhost:11434/v1 for Ollama)");
-  if (provider === "openai" && !env.OPENAI_API_KEY && !env.LLM_API_KEY)
-    issues.push("OPENAI_API_KEY: required when LLM_PROVIDER=openai");
+    issue("LLM_BASE_URL", "required when LLM_PROVIDER=openai-compatible (e.g. http://localhost:11434/v1 for Ollama)");
+  if (provider === "openai" && !env.OPENAI_API_KEY && !env.LLM_API_KEY) issue("OPENAI_API_KEY", "required when LLM_PROVIDER=openai");
   if (env.EMBEDDER === "openai" && !env.OPENAI_API_KEY && !env.EMBEDDING_BASE_URL)
-    issues.push("OPENAI_API_KEY: required when EMBEDDER=openai (or set EMBEDDING_BASE_URL for a compatible server)");
+    issue("OPENAI_API_KEY", "required when EMBEDDER=openai (or set EMBEDDING_BASE_URL for a compatible server)");
   let prices = { ...DEFAULT_PRICES };
   if (env.PRICE_TABLE) {
     try {
       prices = { ...prices, ...priceTable.parse(JSON.parse(env.PRICE_TABLE)) };
     } catch (err) {
-      issues.push(`PRICE_TABLE: must be JSON like {"model":{"input":0.15,"output":0.6}} (USD per 1M tokens): ${(err as Error).message.split("\n")[0]}`);
+      issue("PRICE_TABLE", `must be JSON like {"model":{"input":0.15,"output":0.6}} (USD per 1M tokens): ${(err as Error).message.split("\n")[0]}`);
     }
   }
-  if (issues.length) throw new ConfigError(issues);
+  if (ctx.issues.length) return z.NEVER;
 
   const defaultModel = provider === "openai" ? "gpt-4o-mini" : provider === "extractive" ? "extractive" : "llama3.2";
   return {
@@ -226,6 +156,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     indexDir: path.resolve(env.INDEX_DIR),
     corpusDir: path.resolve(env.CORPUS_DIR),
     corpusMirror: env.CORPUS_MIRROR ? path.resolve(env.CORPUS_MIRROR) : undefined,
+    /** The list of documents (ids, titles, URLs, checksums); uploads are recorded beside the corpus. */
     corpusManifest: path.resolve(env.CORPUS_MANIFEST ?? path.join(PROJECT_ROOT, "corpus/manifest.json")),
     promptsDir: path.resolve(env.PROMPTS_DIR ?? path.join(PROJECT_ROOT, "prompts")),
     logLevel: env.LOG_LEVEL,
@@ -235,6 +166,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       baseUrl: env.EMBEDDING_BASE_URL,
       apiKey: env.OPENAI_API_KEY,
       workers: env.EMBED_WORKERS,
+      /** LSA: dimensions kept. */
       dimensions: env.LSA_DIMENSIONS,
     },
     chunking: { size: env.CHUNK_SIZE, overlap: env.CHUNK_OVERLAP, prefix: env.CHUNK_PREFIX },
@@ -252,6 +184,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       abstainMaxNovelty: env.ABSTAIN_MAX_NOVELTY,
       abstainMaxNamedNovelty: env.ABSTAIN_MAX_NAMED_NOVELTY,
     },
+    /** How answer windows are scored (reranker and extractive reader), see retrieval/sentence-score.ts. */
     reader: { contextWeight: env.READER_CONTEXT_WEIGHT, candidateWeight: env.READER_CANDIDATE_WEIGHT, lengthCost: env.READER_LENGTH_COST, prior: env.READER_PRIOR },
     llm: {
       provider,
@@ -267,9 +200,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     prices,
     admin: { token: env.ADMIN_TOKEN },
     http: {
+      /** Per client, on the requests that cost money: /v1/ask with an LLM configured, and the admin routes (0 = off). */
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+      /** Per client, on every /v1 route (0 = off). */
       apiRateLimitPerMinute: env.API_RATE_LIMIT_PER_MINUTE,
+      /** Work requests (search, ask, uploads) in flight past which new ones are shed with 503 OVERLOADED (0 = off). */
       maxInFlight: env.MAX_IN_FLIGHT,
+      /** Event loop busy time (ms) past which a work request about to start is shed with 503 OVERLOADED (0 = off). */
       maxEventLoopDelayMs: env.MAX_EVENT_LOOP_DELAY_MS,
       corsOrigins: env.CORS_ORIGINS.split(",").map((s) => s.trim()).filter(Boolean),
       bodyLimit: env.BODY_LIMIT,
@@ -279,4 +216,20 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       watchIndex: env.WATCH_INDEX,
     },
   };
+});
+
+/** The configuration the code reads: inferred from the schema, never written out by hand. */
+export type Config = z.output<typeof configSchema>;
+
+/** Reads and validates the configuration; throws ConfigError naming each bad variable. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = configSchema.safeParse(source);
+  if (parsed.success) return parsed.data;
+  throw new ConfigError(
+    parsed.error.issues.map((i) => {
+      const variable = i.path.join(".");
+      // A field's own check shows the value it got; a cross-field check says what else it needs.
+      return i.code === "custom" ? `${variable}: ${i.message}` : `${variable}: ${i.message} (got ${JSON.stringify(source[String(i.path[0])])})`;
+    }),
+  );
 }

@@ -6,9 +6,11 @@
  * editions.lock.json names (written by corpus:fetch), else the first edition whose file is there
  * (a folder filled by hand or by an older version), else its mirror edition (reported missing).
  */
-import { readFile, rename, stat, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
+import writeFileAtomic from "write-file-atomic";
 import type { Config } from "../config/index.js";
+import { isFile } from "./files.js";
 import { emptyLock, LockError, readLock } from "./lock.js";
 import { editionsOf, loadCorpusManifest, type CorpusDocument, type CorpusEntry, type Edition, type EditionName } from "./manifest.js";
 
@@ -76,16 +78,6 @@ export async function loadUploads(corpusDir: string): Promise<Uploads> {
 }
 
 export async function saveUploads(corpusDir: string, uploads: Uploads): Promise<void> {
-  const file = path.join(corpusDir, UPLOADS_FILE);
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(uploads, null, 2));
-  await rename(tmp, file);
-}
-
-async function isFile(file: string): Promise<boolean> {
-  try {
-    return (await stat(file)).isFile();
-  } catch {
-    return false;
-  }
+  // Temp file, fsync, rename: a reader never sees half of it.
+  await writeFileAtomic(path.join(corpusDir, UPLOADS_FILE), JSON.stringify(uploads, null, 2));
 }

@@ -10,11 +10,12 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import { fileSize } from "./files.js";
 import { LOCK_FILE, readLock, writeLock, type EditionsLock, type FirstUseRecord } from "./lock.js";
 import { editionsOf, sha256File, type CorpusDocument, type Edition, type EditionName, type MediaType } from "./manifest.js";
 
@@ -231,6 +232,9 @@ interface Written {
  * Streams into a temp file next to the target, hashing on the way; renames only if the hash is the
  * expected one. With no expected checksum yet (first use), the bytes must at least look like the
  * edition's format (`firstUseCheck`), so that an error page is never recorded as the document.
+ * Not write-file-atomic: that takes the whole content in memory and commits it unconditionally,
+ * while this streams (PDFs of several MB), hashes on the way and decides after the last byte whether
+ * to rename or discard; the temp-then-rename here is that decision, not a copy of the library.
  */
 async function writeVerified(source: Readable, target: string, expected: Expected | null, firstUseCheck: (head: Buffer) => string | undefined): Promise<Written> {
   const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${randomUUID()}.part`);
@@ -276,15 +280,6 @@ export function formatProblem(mediaType: MediaType, head: Buffer, contentType?: 
   if (head.includes(0)) return `${sent}, binary content, not ${mediaType}`;
   if (mediaType === "text/html" && type && type !== "text/html" && type !== "application/xhtml+xml") return `${sent}, not an HTML page`;
   return undefined;
-}
-
-async function fileSize(file: string): Promise<number | undefined> {
-  try {
-    const s = await stat(file);
-    return s.isFile() ? s.size : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function mismatch(file: string, expected: Expected, actual: string): string {

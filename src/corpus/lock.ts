@@ -5,9 +5,9 @@
  *                 first fetched (trust on first use): a later fetch that gets other bytes is refused.
  * It belongs to the corpus folder it describes, never to the repository. Written atomically.
  */
-import { randomUUID } from "node:crypto";
-import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
+import writeFileAtomic from "write-file-atomic";
 import { z } from "zod";
 import { EDITION_NAMES } from "./manifest.js";
 
@@ -66,18 +66,10 @@ export async function readLock(corpusDir: string): Promise<EditionsLock> {
   return parsed.data;
 }
 
-/** Writes the lock through a temp file and a rename, so a reader never sees half of it. */
+/** Writes the lock through a temp file and a rename (write-file-atomic), so a reader never sees half of it. */
 export async function writeLock(corpusDir: string, lock: EditionsLock): Promise<void> {
-  const file = path.join(corpusDir, LOCK_FILE);
-  const tmp = path.join(corpusDir, `.${LOCK_FILE}.${randomUUID()}.tmp`);
   const sorted: EditionsLock = { version: 1, present: sortKeys(lock.present), firstUse: sortKeys(lock.firstUse) };
-  try {
-    await writeFile(tmp, `${JSON.stringify(sorted, null, 2)}\n`, { flag: "wx" });
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  await writeFileAtomic(path.join(corpusDir, LOCK_FILE), `${JSON.stringify(sorted, null, 2)}\n`);
 }
 
 const sortKeys = <T>(o: Record<string, T>): Record<string, T> => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));

@@ -62,8 +62,16 @@ const editions = z
     message: "the mirror and original editions name the same file, so they must have the same sha256 (or use different file names)",
   });
 
+/**
+ * A document id, wherever one is written or asked for: the manifest, an upload, the API's `docs` filters.
+ * It names files (`upload-<id>.pdf`) and appears in URLs, hence the short, safe alphabet.
+ */
+export const DOCUMENT_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
+export const DOCUMENT_ID_RULE = "must be 1 to 64 lower-case letters, digits and dashes, not starting with a dash";
+export const documentId = z.string().regex(DOCUMENT_ID, DOCUMENT_ID_RULE);
+
 const documentSchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "must be lower-case letters, digits and dashes"),
+  id: documentId,
   title: z.string().min(1),
   authors: z.array(z.string().min(1)),
   year: z.number().int().min(1900).max(2100),

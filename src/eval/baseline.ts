@@ -17,7 +17,7 @@
  * A cold build is measured as a program by src/cli/baseline.ts (bench/run.ts runs it in a child process).
  */
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { HNSWLib } from "@langchain/community/vectorstores/hnswlib";
 import { Document } from "@langchain/core/documents";
@@ -25,6 +25,7 @@ import { Embeddings } from "@langchain/core/embeddings";
 import { RecursiveCharacterTextSplitter } from "@langchain/textsplitters";
 import { PDFParse } from "pdf-parse";
 import { PROJECT_ROOT } from "../config/index.js";
+import { isFile } from "../corpus/files.js";
 import { sha256File, type CorpusEntry } from "../corpus/manifest.js";
 import type { Embedder } from "../embed/types.js";
 import type { EvalTarget } from "./targets.js";
@@ -87,14 +88,6 @@ export interface BaselineDocuments {
 
 const isPdf = (entry: CorpusEntry) => entry.mediaType === "application/pdf" || entry.file.toLowerCase().endsWith(".pdf");
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    return (await stat(file)).isFile();
-  } catch {
-    return false;
-  }
-}
-
 /** The tutorial's loading step: pages of PDFs, whole raw text files. */
 export async function loadBaselineDocuments(corpusDir: string, entries: CorpusEntry[]): Promise<BaselineDocuments> {
   const documents: Document[] = [];
@@ -102,7 +95,7 @@ export async function loadBaselineDocuments(corpusDir: string, entries: CorpusEn
   let pages = 0;
   for (const entry of entries) {
     const file = path.join(corpusDir, entry.file);
-    if (!(await exists(file))) {
+    if (!(await isFile(file))) {
       missing.push(entry.id);
       continue;
     }
@@ -151,7 +144,7 @@ async function cacheKey(opts: BaselineOptions): Promise<string> {
   const h = createHash("sha256").update(BASELINE_RECIPE).update("\0").update(opts.embedder?.id ?? "use-lite-512");
   for (const e of [...opts.entries].sort((a, b) => a.id.localeCompare(b.id))) {
     const file = path.join(opts.corpusDir, e.file);
-    h.update("\0").update(e.id).update("\0").update((await exists(file)) ? await sha256File(file) : "missing");
+    h.update("\0").update(e.id).update("\0").update((await isFile(file)) ? await sha256File(file) : "missing");
   }
   return h.digest("hex").slice(0, 24);
 }
@@ -162,7 +155,7 @@ export async function buildBaseline(opts: BaselineOptions): Promise<BaselineBuil
   const embeddings = new EmbedderEmbeddings(embedder);
   const cacheRoot = opts.cacheRoot === undefined ? path.join(PROJECT_ROOT, ".cache", "baseline") : opts.cacheRoot;
   const cacheDir = cacheRoot ? path.join(cacheRoot, await cacheKey(opts)) : null;
-  if (cacheDir && (await exists(path.join(cacheDir, "hnswlib.index")))) {
+  if (cacheDir && (await isFile(path.join(cacheDir, "hnswlib.index")))) {
     try {
       const store = await HNSWLib.load(cacheDir, embeddings);
       const info = JSON.parse(await readFile(path.join(cacheDir, "baseline.json"), "utf8")) as { chunks: number; pages: number; missing: string[] };
@@ -185,6 +178,8 @@ export async function buildBaseline(opts: BaselineOptions): Promise<BaselineBuil
 
   if (cacheDir) {
     // Save to a temp folder, then rename: a crash never leaves a half-written entry under the key.
+    // A folder (LangChain's HNSWLib.save writes three files, then baseline.json), so not write-file-atomic,
+    // which replaces one file.
     const tmp = `${cacheDir}.${process.pid}.tmp`;
     try {
       await rm(tmp, { recursive: true, force: true });

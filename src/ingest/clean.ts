@@ -13,6 +13,7 @@
  * Every rule is a heuristic tuned on the real corpus (see the numbers in the comments); none needs the
  * PDF's layout, only its text.
  */
+import { FUNCTION_WORDS } from "../text/analyze.js";
 
 // ---------------------------------------------------------------------------------------------------
 // 1. Characters
@@ -236,9 +237,6 @@ export interface HeadingLine {
 const KNOWN_HEADINGS =
   /^(abstract|introduction|related work|background|conclusions?|discussion|discussion and conclusions?|references|bibliography|acknowledge?ments?|appendix|appendices|broader impacts?|limitations)$/i;
 
-const STOPWORDS = new Set(
-  "a an the of to in on for and or with by is are was were be been as at from that this which we our it its their these those than then but not".split(" "),
-);
 
 /**
  * Whether one text line looks like a section heading, and how it reads. Heuristics, tuned to keep false
@@ -267,7 +265,7 @@ export function parseHeading(line: string): HeadingLine | null {
   if (words.some((w) => /^[-+±]?\d[\d.,]*%?$/.test(w))) return null;
   if (!words.some((w) => /[A-Za-z]{2,}/.test(w))) return null;
   const last = words[words.length - 1]!.toLowerCase().replace(/[^a-z]/g, "");
-  if (STOPWORDS.has(last) && !title.endsWith("?")) return null; // "5.2 Who are we aligning to?" is a heading
+  if (FUNCTION_WORDS.has(last) && !title.endsWith("?")) return null; // "5.2 Who are we aligning to?" is a heading
   return { number, text: `${number} ${title}` };
 }
 

@@ -6,8 +6,9 @@
  * (same content hash) keeps its vector. A rerun with nothing changed writes nothing at all.
  */
 import { createHash } from "node:crypto";
-import { readFile, stat } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { isFile } from "../corpus/files.js";
 import { sha256File, type CorpusEntry } from "../corpus/manifest.js";
 import type { Embedder } from "../embed/types.js";
 import { IndexLoadError, type Chunk, type IndexedDocument, type IndexManifest, type IndexSnapshot, type IndexStore } from "../store/index.js";
@@ -225,13 +226,5 @@ export function contentHash(embedderId: string, text: string): string {
 }
 
 const sameList = (a: string[] | undefined, b: string[] | undefined) => (a ?? []).join("\n") === (b ?? []).join("\n");
-
-async function isFile(file: string): Promise<boolean> {
-  try {
-    return (await stat(file)).isFile();
-  } catch {
-    return false;
-  }
-}
 
 const elapsed = (t0: number) => Math.round((performance.now() - t0) / 10) / 100;

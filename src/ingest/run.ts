@@ -1,12 +1,22 @@
 /** Ingestion with the configured corpus, embedder and chunking: what the CLI, `npm start` and re-index use. */
 import type { Config } from "../config/index.js";
 import { loadCorpusEntries } from "../corpus/catalog.js";
-import { createEmbedder } from "../embed/index.js";
+import { createEmbedder, type Embedder } from "../embed/index.js";
 import { createIndexStore } from "../store/index.js";
 import { ingest, type IngestEvent, type IngestResult } from "./pipeline.js";
 
-export async function ingestWithConfig(config: Config, opts: { force?: boolean; onEvent?: (e: IngestEvent) => void } = {}): Promise<IngestResult> {
-  const embedder = createEmbedder(config);
+export interface IngestRunOptions {
+  force?: boolean;
+  onEvent?: (e: IngestEvent) => void;
+  /**
+   * The process's embedder (a serving process re-indexing): used and left open, its creator closes it.
+   * Without one, this run creates the configured embedder and closes it when done.
+   */
+  embedder?: Embedder;
+}
+
+export async function ingestWithConfig(config: Config, opts: IngestRunOptions = {}): Promise<IngestResult> {
+  const embedder = opts.embedder ?? createEmbedder(config);
   try {
     return await ingest({
       corpusDir: config.corpusDir,
@@ -18,6 +28,7 @@ export async function ingestWithConfig(config: Config, opts: { force?: boolean; 
       onEvent: opts.onEvent,
     });
   } finally {
-    await embedder.close();
+    // Only what this run created: a given embedder belongs to its creator.
+    if (!opts.embedder) await embedder.close();
   }
 }

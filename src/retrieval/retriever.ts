@@ -48,6 +48,23 @@ export interface SearchHit {
   window?: WindowScore;
 }
 
+/** A hit as a caller is shown it (search results, citations): where the passage is, its text, its score. */
+export interface HitView {
+  id: string;
+  docId: string;
+  title: string;
+  page: number | null;
+  section: string | null;
+  text: string;
+  /** The final score, to 4 decimals. */
+  score: number;
+}
+
+/** The one mapping from a hit to what callers see of it. */
+export function viewHit({ chunk: c, score }: Pick<SearchHit, "chunk" | "score">): HitView {
+  return { id: c.id, docId: c.docId, title: c.title, page: c.page, section: c.section, text: c.text, score: Math.round(score * 1e4) / 1e4 };
+}
+
 export interface SearchResult {
   query: QueryAnalysis;
   hits: SearchHit[];

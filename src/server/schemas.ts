@@ -1,8 +1,9 @@
 /** Request bodies, validated with zod; a failure becomes VALIDATION_FAILED naming each bad field. */
 import { z } from "zod";
 import { AppError } from "../errors.js";
+import { documentId } from "../service/index.js";
 
-const docs = z.array(z.string().min(1).max(100)).max(50).optional();
+const docs = z.array(documentId).max(50).optional();
 
 export const searchBody = z.strictObject({
   query: z.string().trim().min(1).max(2000),
@@ -26,7 +27,7 @@ export const reindexBody = z.strictObject({ force: z.boolean().optional() });
 
 export const addDocumentUrlBody = z.strictObject({
   url: z.url({ protocol: /^https?$/ }),
-  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/).optional(),
+  id: documentId.optional(),
   title: z.string().min(1).max(300).optional(),
 });
 

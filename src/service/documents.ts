@@ -4,11 +4,12 @@
  * re-index job then makes it searchable. Nothing is written when a check fails.
  */
 import { createHash } from "node:crypto";
-import { rm, writeFile, rename } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import path from "node:path";
+import writeFileAtomic from "write-file-atomic";
 import type { Config } from "../config/index.js";
 import { loadCorpusEntries, loadUploads, saveUploads } from "../corpus/catalog.js";
-import type { CorpusEntry } from "../corpus/manifest.js";
+import { DOCUMENT_ID, DOCUMENT_ID_RULE, type CorpusEntry } from "../corpus/manifest.js";
 import { AppError } from "../errors.js";
 
 export interface NewDocument {
@@ -53,7 +54,7 @@ export function slug(name: string): string {
 export async function addDocument(config: Pick<Config, "corpusDir" | "corpusManifest">, doc: NewDocument): Promise<CorpusEntry> {
   const mediaType = detectMediaType(doc.originalName, doc.data);
   const id = doc.id ?? `upload-${slug(doc.originalName)}`;
-  if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(id)) throw new AppError("VALIDATION_FAILED", `id "${id}" must be lower-case letters, digits and dashes`);
+  if (!DOCUMENT_ID.test(id)) throw new AppError("VALIDATION_FAILED", `id "${id}" ${DOCUMENT_ID_RULE}`);
   const entries = await loadCorpusEntries(config);
   if (entries.some((e) => e.id === id)) throw new AppError("DOCUMENT_EXISTS", `a document with id "${id}" already exists; DELETE it first or choose another id`);
   const sha256 = createHash("sha256").update(doc.data).digest("hex");
@@ -69,10 +70,8 @@ export async function addDocument(config: Pick<Config, "corpusDir" | "corpusMani
     mediaType,
     sha256,
   } as CorpusEntry;
-  const target = path.join(config.corpusDir, file);
-  const tmp = path.join(config.corpusDir, `.${file}.${process.pid}.tmp`);
-  await writeFile(tmp, doc.data);
-  await rename(tmp, target);
+  // Atomic (temp file, fsync, rename): ingest never reads half an upload.
+  await writeFileAtomic(path.join(config.corpusDir, file), doc.data);
   const uploads = await loadUploads(config.corpusDir);
   uploads.documents.push(entry);
   uploads.removed = uploads.removed.filter((r) => r !== id);

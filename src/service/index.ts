@@ -9,7 +9,7 @@ import { ask, type AskHooks, type AskRequest, type AskResult } from "../answer/s
 import { createEmbedder, type Embedder } from "../embed/index.js";
 import type { IngestEvent } from "../ingest/pipeline.js";
 import type { IndexedDocument } from "../store/index.js";
-import type { Retriever } from "../retrieval/retriever.js";
+import { viewHit, type HitView, type Retriever } from "../retrieval/retriever.js";
 import { AppError } from "../errors.js";
 import { DEFAULT_SENTENCE_WEIGHTS, type SentenceWeights } from "../retrieval/sentence-score.js";
 import { createIndexStore, type IndexStore } from "../store/index.js";
@@ -23,16 +23,11 @@ export type { AskHooks, AskRequest, AskResult, Citation } from "../answer/servic
 export type { IndexStatus } from "./live-index.js";
 export type { ReindexJob } from "./reindex.js";
 export type { NewDocument } from "./documents.js";
+/** The document-id schema (corpus/manifest.ts), for hosts that validate requests (the HTTP schemas). */
+export { documentId } from "../corpus/manifest.js";
 
-export interface SearchResultItem {
-  id: string;
-  docId: string;
-  title: string;
-  page: number | null;
-  section: string | null;
-  text: string;
-  score: number;
-}
+/** One search result: the same view of a hit as a citation's (retrieval/retriever.ts viewHit). */
+export type SearchResultItem = HitView;
 
 export interface ServiceOptions {
   /** Replaces the configured LLM (tests). */
@@ -82,8 +77,10 @@ export class QaService extends EventEmitter<ServiceEvents> {
     this.prompts = new PromptLibrary(config.promptsDir);
     this.llm = opts.llm === null ? undefined : (opts.llm ?? (config.llm.provider === "extractive" ? undefined : new OpenAiChatModel(config.llm)));
     this.reindexer = new Reindexer(
-      // Loaded on the first re-index: a serving process never needs the PDF parser otherwise.
-      async (onEvent: (e: IngestEvent) => void, opts) => (await import("../ingest/run.js")).ingestWithConfig(config, { onEvent, force: opts.force }),
+      // Loaded on the first re-index: a serving process never needs the PDF parser otherwise. The job
+      // embeds with the service's one embedder (no second worker pool or model) and leaves it open.
+      async (onEvent: (e: IngestEvent) => void, opts) =>
+        (await import("../ingest/run.js")).ingestWithConfig(config, { onEvent, force: opts.force, embedder: this.embedder }),
       () => this.live.reload(),
     );
     this.live.onSwap = (generation) => {
@@ -189,15 +186,7 @@ export class QaService extends EventEmitter<ServiceEvents> {
     const retriever = this.retriever();
     this.checkDocs(retriever, docs);
     const { hits } = await retriever.search(query, { k, docs });
-    const results = hits.map(({ chunk: c, score }) => ({
-      id: c.id,
-      docId: c.docId,
-      title: c.title,
-      page: c.page,
-      section: c.section,
-      text: c.text,
-      score: Math.round(score * 1e4) / 1e4,
-    }));
+    const results = hits.map(viewHit);
     return { results, tookMs: Math.round((performance.now() - t0) * 10) / 10 };
   }
 

@@ -34,7 +34,7 @@ type Build = (onEvent: (e: IngestEvent) => void, opts: { force: boolean }) => Pr
 
 export class Reindexer {
   private readonly jobs = new Map<string, ReindexJob>();
-  private running: ReindexJob | undefined;
+  private running: { job: ReindexJob; done: Promise<void> } | undefined;
   onFinish: (job: ReindexJob) => void = () => {};
 
   constructor(
@@ -52,7 +52,7 @@ export class Reindexer {
 
   /** Starts a job and returns it at once; throws JobConflictError while another runs. `force` re-parses every document. */
   start(opts: { force?: boolean } = {}): ReindexJob {
-    if (this.running) throw new JobConflictError(this.running.jobId);
+    if (this.running) throw new JobConflictError(this.running.job.jobId);
     const job: ReindexJob = {
       jobId: randomUUID(),
       status: "running",
@@ -60,14 +60,14 @@ export class Reindexer {
       progress: { documents: 0, documentsDone: 0, chunks: 0, chunksToEmbed: 0, chunksEmbedded: 0, phase: "queued" },
     };
     this.jobs.set(job.jobId, job);
-    this.running = job;
-    void this.run(job, opts.force ?? false);
+    // run() never rejects: a failed build is recorded on the job.
+    this.running = { job, done: this.run(job, opts.force ?? false) };
     return job;
   }
 
-  /** Resolves when the running job (if any) has finished. */
+  /** Resolves when the running job (if any) has finished: the job's own promise, no polling. */
   async idle(): Promise<void> {
-    while (this.running) await new Promise((r) => setTimeout(r, 20));
+    await this.running?.done;
   }
 
   private async run(job: ReindexJob, force: boolean): Promise<void> {

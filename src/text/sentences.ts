@@ -1,6 +1,8 @@
 /**
  * The one sentence splitter (Intl.Segmenter, the platform's Unicode sentence boundaries), used by the
  * chunker (sentences are never cut) and by the passage analysis the reader and the reranker score.
+ * Nothing else in src/ segments sentences (the chunker's LangChain character splitter only cuts a
+ * single over-long sentence; the evaluation baseline's splitter is the recipe it reproduces).
  */
 const segmenter = new Intl.Segmenter("en", { granularity: "sentence" });
 
