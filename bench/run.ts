@@ -32,7 +32,7 @@ import path from "node:path";
 import { loadConfig, PROJECT_ROOT, SETTING_NAMES } from "../src/config/index.js";
 import { loadCorpusEntries } from "../src/corpus/catalog.js";
 import { loadEvalSet } from "../src/eval/dataset.js";
-import { textTable, timestamp } from "../src/eval/report.js";
+import { textTable, timestamp } from "../src/eval/report/index.js";
 import { queryEmbeddingCost, type EmbeddingCost } from "./embedding.js";
 import { BENCH_TOKEN, reindexWhileLoaded, type ReindexUnderLoad } from "./reindex.js";
 import { freePort, killGroup, loadEndpoint, mb, measureNode, procMemory, sampleRss, shedByReason, waitQuiet, waitReady, type LoadResult, type Measured, type ProcMemory } from "./lib.js";
