@@ -1,4 +1,5 @@
-// Source cards: one per retrieved passage (title, page, section, score, snippet, link to the original),
+// Source cards: one per retrieved passage (title, page, section, score, snippet; a link that opens the
+// indexed copy at the passage, a PDF in the browser's viewer at its page, and one to the original),
 // cited ones first, and moving focus to card n when an [n] marker in the answer is followed.
 import { h } from "./dom.js";
 
@@ -56,17 +57,23 @@ function card(c, turnId) {
   if (typeof c.score === "number") meta.append(h("span", "citation-score", `score ${c.score.toFixed(3)}`));
 
   li.append(head, meta, h("p", "citation-snippet", shorten(snippetText(c))));
-  if (isWebUrl(c.url)) {
-    const a = h("a", "citation-link", typeof c.page === "number" ? `Open the original at page ${c.page}` : "Open the original");
-    a.href = c.url;
-    a.target = "_blank";
-    a.rel = "noopener noreferrer";
-    const arrow = h("span", "external-arrow", "↗");
-    arrow.setAttribute("aria-hidden", "true");
-    a.append(arrow, h("span", "visually-hidden", " (opens in a new tab)"));
-    li.append(a);
-  }
+  const links = h("p", "citation-links");
+  if (isWebUrl(c.url)) links.append(link("citation-link", typeof c.page === "number" ? `Open at page ${c.page}` : c.section ? "Open at the section" : "Open the document", c.url));
+  if (isWebUrl(c.sourceUrl) && c.sourceUrl !== c.url) links.append(link("citation-source", "Original", c.sourceUrl));
+  if (links.childElementCount) li.append(links);
   return li;
+}
+
+/** A link that opens in a new tab (the PDF viewer, the document page, the original). */
+function link(className, label, href) {
+  const a = h("a", className, label);
+  a.href = href;
+  a.target = "_blank";
+  a.rel = "noopener noreferrer";
+  const arrow = h("span", "external-arrow", "↗");
+  arrow.setAttribute("aria-hidden", "true");
+  a.append(arrow, h("span", "visually-hidden", " (opens in a new tab)"));
+  return a;
 }
 
 /** A chunk's text on one line, without the section heading it starts with (the card shows the section). */

@@ -14,14 +14,23 @@ export interface LlmReply {
   completionTokens: number;
 }
 
+export interface CompleteOptions {
+  onToken?: (delta: string) => void;
+  signal?: AbortSignal;
+  /** This call's sampling temperature and completion cap; unset: the configured LLM_TEMPERATURE, LLM_MAX_TOKENS. */
+  temperature?: number;
+  maxTokens?: number;
+}
+
 export interface ChatModel {
   readonly model: string;
-  complete(system: string, user: string, opts?: { onToken?: (delta: string) => void; signal?: AbortSignal }): Promise<LlmReply>;
+  complete(system: string, user: string, opts?: CompleteOptions): Promise<LlmReply>;
 }
 
 export class OpenAiChatModel implements ChatModel {
   readonly model: string;
-  private client: Promise<ChatOpenAI> | undefined;
+  /** One client per (temperature, max tokens): the configured pair, and any a request asked for. */
+  private readonly clients = new Map<string, Promise<ChatOpenAI>>();
   private readonly timeoutMs: number;
 
   constructor(private readonly cfg: Config["llm"]) {
@@ -29,26 +38,36 @@ export class OpenAiChatModel implements ChatModel {
     this.timeoutMs = cfg.timeoutMs;
   }
 
-  /** The LangChain client, loaded on the first call: an extractive-only process never loads the OpenAI SDK. */
-  private chat(): Promise<ChatOpenAI> {
+  /**
+   * The LangChain client, loaded on the first call: an extractive-only process never loads the OpenAI SDK.
+   * Temperature and max tokens are fields of the client, not call options, hence a client per pair
+   * (bounded: the oldest is dropped past 16).
+   */
+  private chat(temperature = this.cfg.temperature, maxTokens = this.cfg.maxTokens): Promise<ChatOpenAI> {
     const cfg = this.cfg;
-    return (this.client ??= import("@langchain/openai").then(
+    const key = `${temperature}|${maxTokens}`;
+    const known = this.clients.get(key);
+    if (known) return known;
+    if (this.clients.size >= 16) this.clients.delete(this.clients.keys().next().value!);
+    const client = import("@langchain/openai").then(
       ({ ChatOpenAI }) =>
         new ChatOpenAI({
           model: cfg.model,
-          temperature: cfg.temperature,
-          maxTokens: cfg.maxTokens,
+          temperature,
+          maxTokens,
           timeout: cfg.timeoutMs,
           maxRetries: cfg.maxRetries,
           apiKey: cfg.apiKey ?? "not-needed",
           streamUsage: true,
           configuration: cfg.baseUrl ? { baseURL: cfg.baseUrl } : undefined,
         }),
-    ));
+    );
+    this.clients.set(key, client);
+    return client;
   }
 
-  async complete(system: string, user: string, opts: { onToken?: (delta: string) => void; signal?: AbortSignal } = {}): Promise<LlmReply> {
-    const client = await this.chat();
+  async complete(system: string, user: string, opts: CompleteOptions = {}): Promise<LlmReply> {
+    const client = await this.chat(opts.temperature, opts.maxTokens);
     const { HumanMessage, SystemMessage } = await import("@langchain/core/messages");
     const messages = [new SystemMessage(system), new HumanMessage(user)];
     const signal = opts.signal ? AbortSignal.any([opts.signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs);

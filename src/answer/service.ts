@@ -12,6 +12,7 @@ import { DEFAULT_READER, extractAnswer, type ExtractiveAnswer } from "./extracti
 import type { ChatModel } from "./llm.js";
 import { fill, type PromptLibrary, type PromptTemplate } from "./prompts.js";
 import { rewriteByRule, rewriteWithModel, type Turn } from "./rewrite.js";
+import { sectionAnchor } from "../text/anchors.js";
 
 export const NOT_COVERED = "The documents do not cover this.";
 const NOT_COVERED_PATTERN = /documents do not cover this|not (contained|covered|mentioned) in the (passages|documents)/i;
@@ -22,12 +23,25 @@ export interface AskRequest {
   docs?: string[];
   promptVersion?: string;
   history?: Turn[];
+  /** Per-request generation settings (LLM mode; the extractive reader has none). Unset: the configured ones. */
+  generation?: GenerationOptions;
 }
 
-/** A passage given to the answerer: the search result's view of it (viewHit), numbered, with a link. */
+export interface GenerationOptions {
+  temperature?: number;
+  maxTokens?: number;
+}
+
+/** A passage given to the answerer: the search result's view of it (viewHit), numbered, with links. */
 export interface Citation extends HitView {
   n: number;
+  /**
+   * The indexed copy this server serves, at the passage: `/v1/documents/<id>/file#page=N` for a PDF,
+   * `…/file#<section anchor>` for markdown and HTML. A path: the HTTP layer makes it absolute.
+   */
   url: string;
+  /** The document's original URL (`#page=N` for a PDF), or `upload:<file>` for an upload without one. */
+  sourceUrl: string;
   /** Whether the answer cites this passage. */
   cited: boolean;
 }
@@ -80,7 +94,7 @@ export async function ask(ctx: AnswerContext, req: AskRequest, hooks: AskHooks =
   const found = await retrieve(ctx, question.standalone, req);
   const evidence = judge(ctx, found);
   const genStart = performance.now();
-  const answer = evidence.grounded ? await generateOrExtract(ctx, template, question, found, evidence, hooks) : decline(ctx, question, found, hooks);
+  const answer = evidence.grounded ? await generateOrExtract(ctx, req, template, question, found, evidence, hooks) : decline(ctx, question, found, hooks);
   return {
     ...answer,
     promptVersion: template.version,
@@ -167,10 +181,18 @@ function decline(ctx: AnswerContext, question: Rewritten, found: Found, hooks: A
 }
 
 /** Step 4. The LLM's answer when there is an LLM and it answers; otherwise (step 5, fall back) the extractive one. */
-async function generateOrExtract(ctx: AnswerContext, template: PromptTemplate, question: Rewritten, found: Found, judged: Judged, hooks: AskHooks): Promise<Answer> {
+async function generateOrExtract(
+  ctx: AnswerContext,
+  req: AskRequest,
+  template: PromptTemplate,
+  question: Rewritten,
+  found: Found,
+  judged: Judged,
+  hooks: AskHooks,
+): Promise<Answer> {
   const { extractive } = judged;
   hooks.onCitations?.(found.cite(extractive.cited.length ? extractive.cited : found.passages.map((p) => p.n)));
-  const generated = ctx.llm ? await generate(ctx, ctx.llm, template, question, found, hooks) : undefined;
+  const generated = ctx.llm ? await generate(ctx, ctx.llm, template, question, found, hooks, req) : undefined;
   if (generated && "answer" in generated) return generated;
   const warning = generated?.warning ?? question.warning;
   hooks.onToken?.(extractive.text);
@@ -186,11 +208,20 @@ async function generateOrExtract(ctx: AnswerContext, template: PromptTemplate, q
 }
 
 /** The LLM's answer over the passages (streamed through hooks.onToken), or why it failed. */
-async function generate(ctx: AnswerContext, llm: ChatModel, template: PromptTemplate, question: Rewritten, found: Found, hooks: AskHooks): Promise<Answer | { warning: string }> {
+async function generate(
+  ctx: AnswerContext,
+  llm: ChatModel,
+  template: PromptTemplate,
+  question: Rewritten,
+  found: Found,
+  hooks: AskHooks,
+  req: AskRequest,
+): Promise<Answer | { warning: string }> {
   try {
     const reply = await llm.complete(template.system, fill(template.user, { passages: renderPassages(found.passages), question: question.standalone }), {
       onToken: hooks.onToken,
       signal: hooks.signal,
+      ...req.generation,
     });
     const usage = { prompt: question.usage.prompt + reply.promptTokens, completion: question.usage.completion + reply.completionTokens };
     return {
@@ -206,12 +237,16 @@ async function generate(ctx: AnswerContext, llm: ChatModel, template: PromptTemp
   }
 }
 
+/** The local copy's path (`/v1/documents/<id>/file`), the route that serves what was indexed. */
+export const documentFilePath = (docId: string) => `/v1/documents/${encodeURIComponent(docId)}/file`;
+
 function citation(p: Passage, docs: Array<{ id: string; url: string; file: string }>, cited: boolean): Citation {
   const c = p.hit.chunk;
   const doc = docs.find((d) => d.id === c.docId);
   const isPdf = doc?.file.toLowerCase().endsWith(".pdf") ?? false;
-  const url = doc ? (isPdf && c.page ? `${doc.url}#page=${c.page}` : doc.url) : "";
-  return { n: p.n, ...viewHit(p.hit), url, cited };
+  const at = isPdf ? (c.page ? `#page=${c.page}` : "") : c.section ? `#${sectionAnchor(c.section)}` : "";
+  const sourceUrl = doc ? (isPdf && c.page ? `${doc.url}#page=${c.page}` : doc.url) : "";
+  return { n: p.n, ...viewHit(p.hit), url: `${documentFilePath(c.docId)}${at}`, sourceUrl, cited };
 }
 
 export function citedNumbers(text: string, max: number): number[] {

@@ -97,6 +97,10 @@ export const envSchema = z.object({
   MAX_IN_FLIGHT: int(0, 100_000).default(32),
   MAX_EVENT_LOOP_DELAY_MS: int(0, 600_000).default(200),
   CORS_ORIGINS: z.string().default(""),
+  PUBLIC_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: "must be an http(s) URL like https://qa.example.org" }).optional()),
+  ALLOWED_FETCH_HOSTS: z.string().default(""),
+  FETCH_TIMEOUT_MS: int(100, 600_000).default(60_000),
+  FETCH_MAX_REDIRECTS: int(0, 20).default(5),
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i).default("100kb"),
   UPLOAD_LIMIT_MB: int(1, 500).default(25),
   REQUEST_TIMEOUT_MS: int(1000, 600_000).default(60_000),
@@ -199,6 +203,16 @@ const configSchema = envSchema.transform((env, ctx) => {
     prompt: { version: env.PROMPT_VERSION, tokenBudget: env.PROMPT_TOKEN_BUDGET },
     prices,
     admin: { token: env.ADMIN_TOKEN },
+    /** Where clients reach this server (citation links); unset: the address each request came to. */
+    publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ""),
+    /** Downloads of documents added by URL (service/fetch-guard.ts). */
+    fetch: {
+      /** Host names (or IP addresses) exempt from the private-address refusal, lower case, IPv6 without brackets. */
+      allowedHosts: env.ALLOWED_FETCH_HOSTS.split(",").map((s) => s.trim().toLowerCase().replace(/^\[(.*)\]$/, "$1")).filter(Boolean),
+      timeoutMs: env.FETCH_TIMEOUT_MS,
+      maxRedirects: env.FETCH_MAX_REDIRECTS,
+      maxBytes: env.UPLOAD_LIMIT_MB * 1024 * 1024,
+    },
     http: {
       /** Per client, on the requests that cost money: /v1/ask with an LLM configured, and the admin routes (0 = off). */
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,

@@ -52,7 +52,7 @@ function insideDropped(el: Element): boolean {
 }
 
 /** The nodes that hold the page's content: its main <article>, else <main>, else <body>, else everything. */
-function contentRoot(nodes: AnyNode[]): AnyNode[] {
+export function contentRoot(nodes: AnyNode[]): AnyNode[] {
   const pick = (name: string) => findAll((el) => el.name === name && !insideDropped(el), nodes);
   const articles = pick("article");
   if (articles.length > 0) {

@@ -16,8 +16,12 @@ import { requestContext } from "./logging.js";
 import type { Metrics } from "./metrics.js";
 import { overload } from "./overload.js";
 import { rateLimits } from "./rate-limit.js";
+import { mcpRoutes } from "./mcp.js";
+import { openApiDocument } from "./openapi.js";
 import { adminRoutes } from "./routes/admin.js";
+import { fileRoutes } from "./routes/files.js";
 import { infoRoutes } from "./routes/info.js";
+import { openAiErrors, openAiRoutes } from "./routes/openai.js";
 import { queryRoutes } from "./routes/query.js";
 
 export interface AppDeps {
@@ -52,17 +56,37 @@ export function createApp({ service, logger, metrics, isShuttingDown = () => fal
   app.use(express.json({ limit: http.bodyLimit, type: ["application/json", "application/*+json"] }));
 
   app.use(infoRoutes(service, metrics, isShuttingDown));
+  app.use(fileRoutes(service));
+  const openapi = openApiDocument(version());
+  app.get("/openapi.json", (_req, res) => {
+    res.json(openapi);
+  });
+  app.get("/docs", (_req, res) => {
+    res.sendFile(path.join(PROJECT_ROOT, "public/docs.html"));
+  });
   // Right before the search and ask handlers: leaving a router that did not match goes through
   // setImmediate, so requests queue behind other work there too; the wait is measured after that.
   app.use(shedding.beforeWork);
   app.use(queryRoutes(service, metrics));
+  app.use(openAiRoutes(service));
+  app.use(mcpRoutes(service));
   app.use(adminRoutes(service));
   // The web page's one third-party module, served from node_modules (the CSP allows scripts from 'self' only: no CDN).
   app.use("/vendor/eventsource-parser", express.static(vendorDir("eventsource-parser"), { index: false, maxAge: "1h" }));
+  // The API docs page's Swagger UI, from node_modules too (only its bundle and stylesheet).
+  const swagger = path.dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
+  for (const f of ["swagger-ui-bundle.js", "swagger-ui.css"]) app.get(`/vendor/swagger-ui/${f}`, (_req, res) => res.sendFile(path.join(swagger, f), { maxAge: "1h" }));
   app.use(express.static(path.join(PROJECT_ROOT, "public"), { index: "index.html", maxAge: "5m" }));
   app.use(notFound());
+  // The OpenAI-compatible routes answer errors in OpenAI's shape; every other route in the catalogue's.
+  app.use(["/v1/chat", "/v1/models"], openAiErrors());
   app.use(errorHandler());
   return app;
+}
+
+/** The project's version (package.json), for the OpenAPI document. */
+function version(): string {
+  return (createRequire(import.meta.url)(path.join(PROJECT_ROOT, "package.json")) as { version: string }).version;
 }
 
 /** The ESM build folder (dist/) of an installed package, found the way Node resolves it. */

@@ -23,7 +23,7 @@ import type { Metrics } from "./metrics.js";
 export const RETRY_AFTER_SECONDS = 1;
 
 /** The routes that do real work, as "METHOD /path". */
-const WORK_ROUTES = new Set(["POST /v1/search", "POST /v1/ask", "POST /v1/admin/documents"]);
+const WORK_ROUTES = new Set(["POST /v1/search", "POST /v1/ask", "POST /v1/chat/completions", "POST /mcp", "POST /v1/admin/documents"]);
 
 /** The work route a request is for, or undefined. Express matches paths case-insensitively and with a trailing slash: so does this. */
 export function workRoute(req: Request): string | undefined {

@@ -1,8 +1,8 @@
 /**
  * Per-client rate limits (express-rate-limit, in memory, keyed by client address).
  *
- *   RATE_LIMIT_PER_MINUTE (default 120) protects money: it applies to POST /v1/ask when an LLM is
- *   configured (every answer may be a paid call) and to the admin routes (downloads, re-embedding,
+ *   RATE_LIMIT_PER_MINUTE (default 120) protects money: it applies to POST /v1/ask (and the other
+ *   ways to an answer, POST /v1/chat/completions and POST /mcp) when an LLM is configured (every answer may be a paid call) and to the admin routes (downloads, re-embedding,
  *   token guessing). Extractive answers and search are free and fast: overload, not a rate limit,
  *   protects them (see overload.ts), so a plain `npm run eval -- --url` is never refused.
  *   API_RATE_LIMIT_PER_MINUTE (default off) is an optional cap on every /v1 route, for a server
@@ -32,7 +32,8 @@ export function rateLimits(http: Config["http"], opts: { llmConfigured: boolean 
   const r = Router();
   if (http.apiRateLimitPerMinute > 0) r.use("/v1", limiter(http.apiRateLimitPerMinute, "api", "the API", "API_RATE_LIMIT_PER_MINUTE"));
   if (http.rateLimitPerMinute > 0) {
-    if (opts.llmConfigured) r.post("/v1/ask", limiter(http.rateLimitPerMinute, "llm", "answers by the LLM", "RATE_LIMIT_PER_MINUTE"));
+    // One count for every way to an LLM answer: /v1/ask, the OpenAI-compatible chat, MCP's ask_papers.
+    if (opts.llmConfigured) r.post(["/v1/ask", "/v1/chat/completions", "/mcp"], limiter(http.rateLimitPerMinute, "llm", "answers by the LLM", "RATE_LIMIT_PER_MINUTE"));
     r.use("/v1/admin", limiter(http.rateLimitPerMinute, "admin", "the admin routes", "RATE_LIMIT_PER_MINUTE"));
   }
   return r;

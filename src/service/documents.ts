@@ -11,6 +11,7 @@ import type { Config } from "../config/index.js";
 import { loadCorpusEntries, loadUploads, saveUploads } from "../corpus/catalog.js";
 import { DOCUMENT_ID, DOCUMENT_ID_RULE, type CorpusEntry } from "../corpus/manifest.js";
 import { AppError } from "../errors.js";
+import { guardedDownload, type FetchLimits, type GuardDeps } from "./fetch-guard.js";
 
 export interface NewDocument {
   originalName: string;
@@ -93,21 +94,14 @@ export async function removeDocument(config: Pick<Config, "corpusDir" | "corpusM
   await saveUploads(config.corpusDir, uploads);
 }
 
-/** Downloads a document to add (size and time limits; the URL checks are the schema's). */
-export async function downloadDocument(url: string, limit: number): Promise<{ originalName: string; data: Buffer }> {
-  let res: globalThis.Response;
-  try {
-    res = await fetch(url, { signal: AbortSignal.timeout(60_000), redirect: "follow" });
-  } catch (err) {
-    throw new AppError("INVALID_DOCUMENT", `could not download ${url}: ${(err as Error).message}`);
-  }
-  if (!res.ok) throw new AppError("INVALID_DOCUMENT", `could not download ${url}: HTTP ${res.status}`);
-  const length = Number(res.headers.get("content-length") ?? 0);
-  if (length > limit) throw new AppError("PAYLOAD_TOO_LARGE", `${url} is ${length} bytes, over UPLOAD_LIMIT_MB`);
-  const data = Buffer.from(await res.arrayBuffer());
-  if (data.length > limit) throw new AppError("PAYLOAD_TOO_LARGE", `${url} is over UPLOAD_LIMIT_MB`);
-  const name = decodeURIComponent(new URL(url).pathname.split("/").pop() || "document");
-  const type = res.headers.get("content-type") ?? "";
+/**
+ * Downloads a document to add, through the SSRF guard (fetch-guard.ts: public addresses only unless
+ * ALLOWED_FETCH_HOSTS says otherwise, every redirect hop checked, size and time limits).
+ */
+export async function downloadDocument(url: string, limits: FetchLimits, deps: GuardDeps = {}): Promise<{ originalName: string; data: Buffer }> {
+  const got = await guardedDownload(url, limits, deps);
+  const name = decodeURIComponent(got.url.pathname.split("/").pop() || "document");
+  const type = got.contentType;
   const withExt = /\.[a-z]{2,8}$/i.test(name) ? name : `${name}${type.includes("pdf") ? ".pdf" : type.includes("html") ? ".html" : ".md"}`;
-  return { originalName: withExt, data };
+  return { originalName: withExt, data: got.data };
 }

@@ -16,6 +16,9 @@ import { createIndexStore, type IndexStore } from "../store/index.js";
 import { EventEmitter } from "node:events";
 import type { CorpusEntry } from "../corpus/manifest.js";
 import { addDocument, downloadDocument, removeDocument, type NewDocument } from "./documents.js";
+import { LocalFiles, type DocumentFile, type DocumentPage } from "./files.js";
+import type { GuardDeps } from "./fetch-guard.js";
+import { countTokens } from "../answer/tokens.js";
 import { LiveIndex, type IndexStatus, type OpenIndex } from "./live-index.js";
 import { JobConflictError, Reindexer, type ReindexJob } from "./reindex.js";
 
@@ -23,6 +26,9 @@ export type { AskHooks, AskRequest, AskResult, Citation } from "../answer/servic
 export type { IndexStatus } from "./live-index.js";
 export type { ReindexJob } from "./reindex.js";
 export type { NewDocument } from "./documents.js";
+export type { DocumentFile, DocumentPage } from "./files.js";
+export type { Resolver, GuardFetch } from "./fetch-guard.js";
+export { documentFilePath } from "../answer/service.js";
 /** The document-id schema (corpus/manifest.ts), for hosts that validate requests (the HTTP schemas). */
 export { documentId } from "../corpus/manifest.js";
 
@@ -38,6 +44,8 @@ export interface ServiceOptions {
   store?: IndexStore;
   /** Opens a generation (evaluation sweeps share one opened index between services). */
   openIndex?: OpenIndex;
+  /** How downloads by URL resolve names and connect (tests map names to addresses without DNS; default: the system's). */
+  fetchGuard?: GuardDeps;
 }
 
 function sentenceWeights(config: Config): SentenceWeights {
@@ -65,6 +73,10 @@ export class QaService extends EventEmitter<ServiceEvents> {
   private readonly embedder: Embedder;
   /** Whether this service created its embedder (and so closes it); a given one belongs to the caller. */
   private readonly ownsEmbedder: boolean;
+  private readonly guard: GuardDeps;
+  private readonly files: LocalFiles;
+  /** When the service started (the OpenAI-compatible model list's `created`). */
+  readonly startedAt = new Date();
 
   constructor(
     readonly config: Config,
@@ -73,6 +85,8 @@ export class QaService extends EventEmitter<ServiceEvents> {
     super();
     this.embedder = opts.embedder ?? createEmbedder(config);
     this.ownsEmbedder = opts.embedder === undefined;
+    this.guard = opts.fetchGuard ?? {};
+    this.files = new LocalFiles(config.corpusDir);
     this.live = new LiveIndex(opts.store ?? createIndexStore(config), this.embedder, { ...config.retrieval, sentence: sentenceWeights(config) }, opts.openIndex);
     this.prompts = new PromptLibrary(config.promptsDir);
     this.llm = opts.llm === null ? undefined : (opts.llm ?? (config.llm.provider === "extractive" ? undefined : new OpenAiChatModel(config.llm)));
@@ -136,7 +150,7 @@ export class QaService extends EventEmitter<ServiceEvents> {
   /** Adds a document (uploaded bytes, or a URL to download) and starts the re-index that makes it searchable. */
   async addDocument(doc: NewDocument | { url: string; id?: string; title?: string }): Promise<{ document: CorpusEntry; job: ReindexJob }> {
     this.notWhileReindexing();
-    const upload = "data" in doc ? doc : { ...(await downloadDocument(doc.url, this.config.http.uploadLimitBytes)), id: doc.id, title: doc.title, url: doc.url };
+    const upload = "data" in doc ? doc : { ...(await downloadDocument(doc.url, this.config.fetch, this.guard)), id: doc.id, title: doc.title, url: doc.url };
     const document = await addDocument(this.config, upload);
     return { document, job: this.startReindex() };
   }
@@ -224,5 +238,26 @@ export class QaService extends EventEmitter<ServiceEvents> {
 
   documents(): IndexedDocument[] {
     return this.retriever().index.manifest.documents;
+  }
+
+  /** The indexed copy of a document: where its file is and what it is; NOT_FOUND or DOCUMENT_CHANGED otherwise. */
+  documentFile(id: string): Promise<DocumentFile> {
+    return this.files.file(this.indexedDocument(id));
+  }
+
+  /** A markdown or HTML document's readable page (sanitised, an anchor per section), what its citations open. */
+  documentPage(id: string): Promise<DocumentPage> {
+    return this.files.page(this.indexedDocument(id));
+  }
+
+  private indexedDocument(id: string): IndexedDocument {
+    const doc = this.documents().find((d) => d.id === id);
+    if (!doc) throw new AppError("NOT_FOUND", `no indexed document "${id}"; GET /v1/documents lists them`);
+    return doc;
+  }
+
+  /** Tokens in a text (o200k_base): usage for clients that count tokens when no model spent any. */
+  countTokens(text: string): number {
+    return countTokens(text);
   }
 }

@@ -7,7 +7,7 @@ import { Router, type NextFunction, type Request, type Response } from "express"
 import multer from "multer";
 import { AppError } from "../../errors.js";
 import type { QaService } from "../../service/index.js";
-import { addDocumentUrlBody, parseBody, reindexBody } from "../schemas.js";
+import { addDocumentUrlBody, parseBody, reindexBody, type Body, type documentAdded, type documentRemoved, type reindexJob, type reindexStarted } from "../schemas.js";
 
 export function adminRoutes(service: QaService): Router {
   const r = Router();
@@ -17,11 +17,11 @@ export function adminRoutes(service: QaService): Router {
   r.post("/v1/admin/reindex", (req, res) => {
     const body = parseBody(reindexBody, req.body);
     const job = service.startReindex({ force: body.force });
-    res.status(202).location(`/v1/admin/reindex/${job.jobId}`).json({ jobId: job.jobId, status: job.status });
+    res.status(202).location(`/v1/admin/reindex/${job.jobId}`).json({ jobId: job.jobId, status: job.status } satisfies Body<typeof reindexStarted>);
   });
 
   r.get("/v1/admin/reindex/:jobId", (req, res) => {
-    res.json(service.job(String(req.params.jobId)));
+    res.json(service.job(String(req.params.jobId)) satisfies Body<typeof reindexJob>);
   });
 
   const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: config.http.uploadLimitBytes, files: 1, fields: 10 } });
@@ -47,12 +47,14 @@ export function adminRoutes(service: QaService): Router {
       doc = parseBody(addDocumentUrlBody, req.body);
     }
     const { document: entry, job } = await service.addDocument(doc);
-    res.status(202).json({ document: { id: entry.id, title: entry.title, file: entry.file, mediaType: entry.mediaType, sha256: entry.sha256 }, jobId: job.jobId });
+    res
+      .status(202)
+      .json({ document: { id: entry.id, title: entry.title, file: entry.file, mediaType: entry.mediaType, sha256: entry.sha256 }, jobId: job.jobId } satisfies Body<typeof documentAdded>);
   });
 
   r.delete("/v1/admin/documents/:id", async (req, res) => {
     const job = await service.removeDocument(String(req.params.id));
-    res.status(202).json({ removed: req.params.id, jobId: job.jobId });
+    res.status(202).json({ removed: String(req.params.id), jobId: job.jobId } satisfies Body<typeof documentRemoved>);
   });
 
   return r;

@@ -4,7 +4,8 @@ import { Router } from "express";
 import { AppError } from "../../errors.js";
 import type { AskResult, QaService } from "../../service/index.js";
 import type { Metrics } from "../metrics.js";
-import { askBody, parseBody, searchBody } from "../schemas.js";
+import { baseUrl, linkCitations } from "../links.js";
+import { askBody, parseBody, searchBody, type askEvents, type askResponse, type Body, type searchResponse } from "../schemas.js";
 import { openSse } from "../sse.js";
 
 export function queryRoutes(service: QaService, metrics: Metrics): Router {
@@ -14,7 +15,7 @@ export function queryRoutes(service: QaService, metrics: Metrics): Router {
     const body = parseBody(searchBody, req.body);
     const out = await service.search(body.query, body.k, body.docs);
     metrics.retrievalSeconds.observe(out.tookMs / 1000);
-    res.json({ query: body.query, ...out });
+    res.json({ query: body.query, ...out } satisfies Body<typeof searchResponse>);
   });
 
   r.post("/v1/ask", async (req, res) => {
@@ -32,10 +33,12 @@ export function queryRoutes(service: QaService, metrics: Metrics): Router {
       req.log.info({ grounded: result.grounded, mode: result.mode, model: result.model, usage: result.usage, timings: result.timings }, "answer");
     };
 
+    const base = baseUrl(req, service.config.publicUrl);
+    const linked = (result: AskResult): Body<typeof askResponse> => ({ ...result, citations: linkCitations(result.citations, base) });
     if (!(stream ?? req.accepts(["application/json", "text/event-stream"]) === "text/event-stream")) {
       const result = await service.ask(body);
       record(result);
-      res.json(result);
+      res.json(linked(result));
       return;
     }
 
@@ -46,15 +49,15 @@ export function queryRoutes(service: QaService, metrics: Metrics): Router {
     try {
       const result = await service.ask(body, {
         signal: abort.signal,
-        onCitations: (citations) => sse.send("citations", { citations }),
-        onToken: (delta) => sse.send("token", { delta }),
+        onCitations: (citations) => sse.send("citations", { citations: linkCitations(citations, base) } satisfies Body<typeof askEvents.citations>),
+        onToken: (delta) => sse.send("token", { delta } satisfies Body<typeof askEvents.token>),
       });
       record(result);
-      sse.send("done", result);
+      sse.send("done", linked(result));
     } catch (err) {
       const e = err instanceof AppError ? err : new AppError("INTERNAL", "the answer could not be produced; see the server log");
       if (!(err instanceof AppError)) req.log.error({ err }, "ask stream failed");
-      sse.send("error", { error: { code: e.code, message: e.message } });
+      sse.send("error", { error: { code: e.code, message: e.message } } satisfies Body<typeof askEvents.error>);
     } finally {
       sse.end();
     }
