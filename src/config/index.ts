@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { invalidInput, issue } from "../errors.js";
 
 /** The project's root folder (the nearest one up with a package.json), from src/ or a build in dist/. */
 export const PROJECT_ROOT = (() => {
@@ -108,13 +109,6 @@ export type Env = z.infer<typeof schema>;
 /** The name of every setting (the bench reports which ones the environment sets). */
 export const SETTING_NAMES = Object.keys(schema.shape) as (keyof Env)[];
 
-export class ConfigError extends Error {
-  constructor(public readonly issues: string[]) {
-    super(`Invalid configuration:\n  ${issues.join("\n  ")}`);
-    this.name = "ConfigError";
-  }
-}
-
 export type LlmProvider = "openai" | "openai-compatible" | "extractive";
 
 export interface Config {
@@ -191,33 +185,40 @@ function resolveProvider(env: Env): LlmProvider {
   return "extractive";
 }
 
-/** Reads and validates the configuration; throws ConfigError naming each bad variable. */
+/** Reads and validates the configuration; throws CONFIG_INVALID naming each bad variable. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(source);
   if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message} (got ${JSON.stringify(source[String(i.path[0])])})`),
-    );
+    // The value given, beside each problem: the variable is the issue's first path segment.
+    const issues = parsed.error.issues.map((i) => ({ ...i, message: `${i.message} (got ${JSON.stringify(source[String(i.path[0])])})` }));
+    throw invalidInput("CONFIG_INVALID", "Invalid configuration", issues);
   }
   const env = parsed.data;
-  const issues: string[] = [];
-  if (env.CHUNK_OVERLAP >= env.CHUNK_SIZE) issues.push("CHUNK_OVERLAP: must be smaller than CHUNK_SIZE");
+  const issues: z.core.$ZodIssue[] = [];
+  if (env.CHUNK_OVERLAP >= env.CHUNK_SIZE) issues.push(issue("CHUNK_OVERLAP", "must be smaller than CHUNK_SIZE"));
   const provider = resolveProvider(env);
   if (provider === "openai-compatible" && !env.LLM_BASE_URL)
-    issues.push("LLM_BASE_URL: required when LLM_PROVIDER=openai-compatible (e.g. http://localhost:11434/v1 for Ollama)");
+    issues.push(issue("LLM_BASE_URL", "required when LLM_PROVIDER=openai-compatible (e.g. http://localhost:11434/v1 for Ollama)"));
   if (provider === "openai" && !env.OPENAI_API_KEY && !env.LLM_API_KEY)
-    issues.push("OPENAI_API_KEY: required when LLM_PROVIDER=openai");
+    issues.push(issue("OPENAI_API_KEY", "required when LLM_PROVIDER=openai"));
   if (env.EMBEDDER === "openai" && !env.OPENAI_API_KEY && !env.EMBEDDING_BASE_URL)
-    issues.push("OPENAI_API_KEY: required when EMBEDDER=openai (or set EMBEDDING_BASE_URL for a compatible server)");
+    issues.push(issue("OPENAI_API_KEY", "required when EMBEDDER=openai (or set EMBEDDING_BASE_URL for a compatible server)"));
   let prices = { ...DEFAULT_PRICES };
   if (env.PRICE_TABLE) {
+    const hint = `must be JSON like {"model":{"input":0.15,"output":0.6}} (USD per 1M tokens)`;
+    let json: unknown;
     try {
-      prices = { ...prices, ...priceTable.parse(JSON.parse(env.PRICE_TABLE)) };
+      json = JSON.parse(env.PRICE_TABLE);
     } catch (err) {
-      issues.push(`PRICE_TABLE: must be JSON like {"model":{"input":0.15,"output":0.6}} (USD per 1M tokens): ${(err as Error).message.split("\n")[0]}`);
+      issues.push(issue("PRICE_TABLE", `${hint}: ${(err as Error).message}`));
+    }
+    if (json !== undefined) {
+      const table = priceTable.safeParse(json);
+      if (table.success) prices = { ...prices, ...table.data };
+      else issues.push(...table.error.issues.map((i) => ({ ...i, path: ["PRICE_TABLE", ...i.path], message: `${i.message}; ${hint}` })));
     }
   }
-  if (issues.length) throw new ConfigError(issues);
+  if (issues.length) throw invalidInput("CONFIG_INVALID", "Invalid configuration", issues);
 
   const defaultModel = provider === "openai" ? "gpt-4o-mini" : provider === "extractive" ? "extractive" : "llama3.2";
   return {

@@ -3,7 +3,7 @@
  * re-index jobs. It knows nothing of HTTP; the server is a thin layer over it.
  */
 import type { Config } from "../config/index.js";
-import { PromptLibrary, PromptNotFoundError } from "../answer/prompts.js";
+import { PromptLibrary } from "../answer/prompts.js";
 import { OpenAiChatModel, type ChatModel } from "../answer/llm.js";
 import { ask, type AskHooks, type AskRequest, type AskResult } from "../answer/service.js";
 import { createEmbedder, type Embedder } from "../embed/index.js";
@@ -17,7 +17,7 @@ import { EventEmitter } from "node:events";
 import type { CorpusEntry } from "../corpus/manifest.js";
 import { addDocument, downloadDocument, removeDocument, type NewDocument } from "./documents.js";
 import { LiveIndex, type IndexStatus, type OpenIndex } from "./live-index.js";
-import { JobConflictError, Reindexer, type ReindexJob } from "./reindex.js";
+import { Reindexer, type ReindexJob } from "./reindex.js";
 
 export type { AskHooks, AskRequest, AskResult, Citation } from "../answer/service.js";
 export type { IndexStatus } from "./live-index.js";
@@ -111,22 +111,12 @@ export class QaService extends EventEmitter<ServiceEvents> {
 
   /** Throws UNKNOWN_PROMPT_VERSION unless the version exists (a check before a long run). */
   async checkPromptVersion(version: string): Promise<void> {
-    try {
-      await this.prompts.get(version);
-    } catch (err) {
-      if (err instanceof PromptNotFoundError) throw new AppError("UNKNOWN_PROMPT_VERSION", err.message);
-      throw err;
-    }
+    await this.prompts.get(version);
   }
 
   /** Starts a re-index job; REINDEX_RUNNING while one runs. `force` parses every document again. */
   startReindex(opts: { force?: boolean } = {}): ReindexJob {
-    try {
-      return this.reindexer.start(opts);
-    } catch (err) {
-      if (err instanceof JobConflictError) throw new AppError("REINDEX_RUNNING", err.message);
-      throw err;
-    }
+    return this.reindexer.start(opts);
   }
 
   /** A job by id; NOT_FOUND when it is unknown. */
@@ -171,7 +161,7 @@ export class QaService extends EventEmitter<ServiceEvents> {
     const r = this.live.current();
     if (!r) {
       const s = this.live.status();
-      throw new AppError("INDEX_NOT_READY", `no index is loaded: ${s.ready ? "" : s.reason}`);
+      throw new AppError("INDEX_NOT_READY", `no index is loaded: ${s.ready ? "" : s.reason}`, s.ready ? {} : { details: { reason: s.code } });
     }
     return r;
   }
@@ -181,7 +171,9 @@ export class QaService extends EventEmitter<ServiceEvents> {
     const known = new Set(retriever.index.manifest.documents.map((d) => d.id));
     const unknown = docs.filter((d) => !known.has(d));
     if (unknown.length)
-      throw new AppError("UNKNOWN_DOCUMENT", `unknown document id(s): ${unknown.join(", ")}; GET /v1/documents lists the indexed ones`);
+      throw new AppError("UNKNOWN_DOCUMENT", `unknown document id(s): ${unknown.join(", ")}; GET /v1/documents lists the indexed ones`, {
+        details: { unknown },
+      });
   }
 
   async search(query: string, k: number, docs?: string[]): Promise<{ results: SearchResultItem[]; tookMs: number }> {
@@ -204,33 +196,28 @@ export class QaService extends EventEmitter<ServiceEvents> {
   async ask(req: AskRequest, hooks?: AskHooks): Promise<AskResult> {
     const retriever = this.retriever();
     this.checkDocs(retriever, req.docs);
-    try {
-      return await ask(
-        {
-          retriever,
-          prompts: this.prompts,
-          llm: this.llm,
-          settings: {
-            defaultK: 5,
-            promptVersion: this.config.prompt.version,
-            tokenBudget: this.config.prompt.tokenBudget,
-            evidence: {
-              threshold: this.config.retrieval.abstainThreshold,
-              minCandidate: this.config.retrieval.abstainMinCandidate,
-              maxNovelty: this.config.retrieval.abstainMaxNovelty,
-              maxNamedNovelty: this.config.retrieval.abstainMaxNamedNovelty,
-            },
-            readerPrior: this.config.reader.prior,
-            prices: this.config.prices,
+    return ask(
+      {
+        retriever,
+        prompts: this.prompts,
+        llm: this.llm,
+        settings: {
+          defaultK: 5,
+          promptVersion: this.config.prompt.version,
+          tokenBudget: this.config.prompt.tokenBudget,
+          evidence: {
+            threshold: this.config.retrieval.abstainThreshold,
+            minCandidate: this.config.retrieval.abstainMinCandidate,
+            maxNovelty: this.config.retrieval.abstainMaxNovelty,
+            maxNamedNovelty: this.config.retrieval.abstainMaxNamedNovelty,
           },
+          readerPrior: this.config.reader.prior,
+          prices: this.config.prices,
         },
-        req,
-        hooks,
-      );
-    } catch (err) {
-      if (err instanceof PromptNotFoundError) throw new AppError("UNKNOWN_PROMPT_VERSION", err.message);
-      throw err;
-    }
+      },
+      req,
+      hooks,
+    );
   }
 
   documents(): IndexedDocument[] {
