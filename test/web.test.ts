@@ -291,7 +291,7 @@ describe("web page", () => {
   it("shows the error's message and code, and renders in dark mode", async () => {
     const { page, problems, close } = await open({ colorScheme: "dark" });
     try {
-      // A prompt version the server does not know: the stream reports an error event.
+      // A prompt version the server does not know: 400 UNKNOWN_PROMPT_VERSION, before any stream opens.
       await page.evaluate(() => {
         const select = document.getElementById("prompt-version") as HTMLSelectElement;
         select.add(new Option("qa-missing", "qa-missing", true, true));

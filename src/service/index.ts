@@ -50,6 +50,11 @@ function sentenceWeights(config: Config): SentenceWeights {
   return { ...DEFAULT_SENTENCE_WEIGHTS, context: r.contextWeight, candidate: r.candidateWeight, length: r.lengthCost };
 }
 
+/** An ask request that passed its checks (QaService.prepareAsk), ready to answer. */
+export interface PreparedAsk {
+  run(hooks?: AskHooks): Promise<AskResult>;
+}
+
 /** What the service tells its host (the HTTP server logs and counts these). */
 export interface ServiceEvents {
   indexLoaded: [info: { generation: string; documents: number; chunks: number }];
@@ -193,31 +198,40 @@ export class QaService extends EventEmitter<ServiceEvents> {
     return { results, tookMs: Math.round((performance.now() - t0) * 10) / 10 };
   }
 
-  async ask(req: AskRequest, hooks?: AskHooks): Promise<AskResult> {
+  /**
+   * Checks an ask request before any answering work: an index is serving (INDEX_NOT_READY), the
+   * documents exist (UNKNOWN_DOCUMENT), the prompt version exists (UNKNOWN_PROMPT_VERSION). The run
+   * it resolves to answers from the index it checked, so a swap in between changes nothing. A host
+   * that streams calls this before it commits to a response.
+   */
+  async prepareAsk(req: AskRequest): Promise<PreparedAsk> {
     const retriever = this.retriever();
     this.checkDocs(retriever, req.docs);
-    return ask(
-      {
-        retriever,
-        prompts: this.prompts,
-        llm: this.llm,
-        settings: {
-          defaultK: 5,
-          promptVersion: this.config.prompt.version,
-          tokenBudget: this.config.prompt.tokenBudget,
-          evidence: {
-            threshold: this.config.retrieval.abstainThreshold,
-            minCandidate: this.config.retrieval.abstainMinCandidate,
-            maxNovelty: this.config.retrieval.abstainMaxNovelty,
-            maxNamedNovelty: this.config.retrieval.abstainMaxNamedNovelty,
-          },
-          readerPrior: this.config.reader.prior,
-          prices: this.config.prices,
+    const promptVersion = this.config.prompt.version;
+    await this.prompts.get(req.promptVersion ?? promptVersion);
+    const context = {
+      retriever,
+      prompts: this.prompts,
+      llm: this.llm,
+      settings: {
+        defaultK: 5,
+        promptVersion,
+        tokenBudget: this.config.prompt.tokenBudget,
+        evidence: {
+          threshold: this.config.retrieval.abstainThreshold,
+          minCandidate: this.config.retrieval.abstainMinCandidate,
+          maxNovelty: this.config.retrieval.abstainMaxNovelty,
+          maxNamedNovelty: this.config.retrieval.abstainMaxNamedNovelty,
         },
+        readerPrior: this.config.reader.prior,
+        prices: this.config.prices,
       },
-      req,
-      hooks,
-    );
+    };
+    return { run: (hooks) => ask(context, req, hooks) };
+  }
+
+  async ask(req: AskRequest, hooks?: AskHooks): Promise<AskResult> {
+    return (await this.prepareAsk(req)).run(hooks);
   }
 
   documents(): IndexedDocument[] {
