@@ -6,7 +6,8 @@
  * (`--silent` keeps npm's own banner off stdout.)
  */
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import { ConfigError, loadConfig } from "../config/index.js";
+import { loadConfig } from "../config/index.js";
+import { isAppError } from "../errors.js";
 import { createMcpServer } from "../server/mcp.js";
 import { QaService } from "../service/index.js";
 import { isMain } from "./is-main.js";
@@ -37,7 +38,7 @@ export async function mcp(): Promise<void> {
 
 if (isMain(import.meta.url)) {
   mcp().catch((err) => {
-    console.error(err instanceof ConfigError ? err.message : `mcp: failed to start: ${(err as Error).message}`);
+    console.error(isAppError(err, "CONFIG_INVALID") ? err.message : `mcp: failed to start: ${(err as Error).message}`);
     process.exit(1);
   });
 }

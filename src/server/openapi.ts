@@ -6,7 +6,8 @@
  * A test requests every route and checks each real response against this document.
  */
 import { z } from "zod";
-import { ERROR_STATUS, type ErrorCode } from "../errors.js";
+import type { ErrorCode } from "../errors.js";
+import { HTTP_STATUS } from "./errors.js";
 import { chatCompletion, chatCompletionBody, chatCompletionChunk, model, modelList, openAiError } from "./routes/openai.js";
 import * as s from "./schemas.js";
 
@@ -64,7 +65,7 @@ const ref = (id: string) => ({ $ref: uri(id) });
 const json = (id: string) => ({ "application/json": { schema: ref(id) } });
 
 /** Which catalogue codes each status carries (for the error descriptions). */
-const codesFor = (status: number) => (Object.entries(ERROR_STATUS) as Array<[ErrorCode, number]>).filter(([, st]) => st === status).map(([c]) => c);
+const codesFor = (status: number) => (Object.entries(HTTP_STATUS) as Array<[ErrorCode, number]>).filter(([, st]) => st === status).map(([c]) => c);
 
 function errors(statuses: number[], schema = "Error"): Json {
   return Object.fromEntries(statuses.map((st) => [String(st), { description: `error: ${codesFor(st).join(", ")}`, content: json(schema) }]));

@@ -1,11 +1,11 @@
 /**
  * The API's shapes, in zod: request bodies (validated on arrival; a failure becomes VALIDATION_FAILED
- * naming each bad field) and responses (each route's body is typed by its schema). The OpenAPI
- * document (openapi.ts) is generated from these same schemas, and a test checks real responses
- * against it.
+ * naming each bad field, text and issues) and responses (each route's body is typed by its schema).
+ * The OpenAPI document (openapi.ts) is generated from these same schemas, and a test checks real
+ * responses against it.
  */
 import { z } from "zod";
-import { AppError, ERROR_STATUS, type ErrorCode } from "../errors.js";
+import { ERROR_CODES, invalidInput, type ErrorCode } from "../errors.js";
 import { documentId } from "../service/index.js";
 
 const docs = z.array(documentId).max(50).optional().describe("only passages of these document ids");
@@ -47,9 +47,7 @@ export const addDocumentUpload = z.object({
 export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   const r = schema.safeParse(body ?? {});
   if (r.success) return r.data;
-  const details = r.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
-  const text = details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join("; ");
-  throw new AppError("VALIDATION_FAILED", `invalid request body: ${text}`, details);
+  throw invalidInput("VALIDATION_FAILED", "invalid request body", r.error);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -57,7 +55,7 @@ export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infe
 
 export const errorResponse = z.object({
   error: z.object({
-    code: z.enum(Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]]),
+    code: z.enum(ERROR_CODES as [ErrorCode, ...ErrorCode[]]),
     message: z.string(),
     details: z.unknown().optional(),
   }),
@@ -67,7 +65,7 @@ export const healthResponse = z.object({ status: z.literal("ok") });
 
 export const readyResponse = z.union([
   z.object({ ready: z.literal(true), generation: z.string(), loadedAt: z.string() }),
-  z.object({ ready: z.literal(false), code: z.string().optional(), reason: z.string() }),
+  z.object({ ready: z.literal(false), error: errorResponse.shape.error }),
 ]);
 
 export const documentInfo = z.object({

@@ -3,7 +3,7 @@
  * re-index jobs. It knows nothing of HTTP; the server is a thin layer over it.
  */
 import type { Config } from "../config/index.js";
-import { PromptLibrary, PromptNotFoundError } from "../answer/prompts.js";
+import { PromptLibrary } from "../answer/prompts.js";
 import { OpenAiChatModel, type ChatModel } from "../answer/llm.js";
 import { ask, type AskHooks, type AskRequest, type AskResult } from "../answer/service.js";
 import { createEmbedder, type Embedder } from "../embed/index.js";
@@ -20,7 +20,7 @@ import { LocalFiles, type DocumentFile, type DocumentPage } from "./files.js";
 import type { GuardDeps } from "./fetch-guard.js";
 import { countTokens } from "../answer/tokens.js";
 import { LiveIndex, type IndexStatus, type OpenIndex } from "./live-index.js";
-import { JobConflictError, Reindexer, type ReindexJob } from "./reindex.js";
+import { Reindexer, type ReindexJob } from "./reindex.js";
 
 export type { AskHooks, AskRequest, AskResult, Citation } from "../answer/service.js";
 export type { IndexStatus } from "./live-index.js";
@@ -51,6 +51,11 @@ export interface ServiceOptions {
 function sentenceWeights(config: Config): SentenceWeights {
   const r = config.reader;
   return { ...DEFAULT_SENTENCE_WEIGHTS, context: r.contextWeight, candidate: r.candidateWeight, length: r.lengthCost };
+}
+
+/** An ask request that passed its checks (QaService.prepareAsk), ready to answer. */
+export interface PreparedAsk {
+  run(hooks?: AskHooks): Promise<AskResult>;
 }
 
 /** What the service tells its host (the HTTP server logs and counts these). */
@@ -122,22 +127,12 @@ export class QaService extends EventEmitter<ServiceEvents> {
 
   /** Throws UNKNOWN_PROMPT_VERSION unless the version exists (a check before a long run). */
   async checkPromptVersion(version: string): Promise<void> {
-    try {
-      await this.prompts.get(version);
-    } catch (err) {
-      if (err instanceof PromptNotFoundError) throw new AppError("UNKNOWN_PROMPT_VERSION", err.message);
-      throw err;
-    }
+    await this.prompts.get(version);
   }
 
   /** Starts a re-index job; REINDEX_RUNNING while one runs. `force` parses every document again. */
   startReindex(opts: { force?: boolean } = {}): ReindexJob {
-    try {
-      return this.reindexer.start(opts);
-    } catch (err) {
-      if (err instanceof JobConflictError) throw new AppError("REINDEX_RUNNING", err.message);
-      throw err;
-    }
+    return this.reindexer.start(opts);
   }
 
   /** A job by id; NOT_FOUND when it is unknown. */
@@ -182,7 +177,7 @@ export class QaService extends EventEmitter<ServiceEvents> {
     const r = this.live.current();
     if (!r) {
       const s = this.live.status();
-      throw new AppError("INDEX_NOT_READY", `no index is loaded: ${s.ready ? "" : s.reason}`);
+      throw new AppError("INDEX_NOT_READY", `no index is loaded: ${s.ready ? "" : s.reason}`, s.ready ? {} : { details: { reason: s.code } });
     }
     return r;
   }
@@ -192,7 +187,9 @@ export class QaService extends EventEmitter<ServiceEvents> {
     const known = new Set(retriever.index.manifest.documents.map((d) => d.id));
     const unknown = docs.filter((d) => !known.has(d));
     if (unknown.length)
-      throw new AppError("UNKNOWN_DOCUMENT", `unknown document id(s): ${unknown.join(", ")}; GET /v1/documents lists the indexed ones`);
+      throw new AppError("UNKNOWN_DOCUMENT", `unknown document id(s): ${unknown.join(", ")}; GET /v1/documents lists the indexed ones`, {
+        details: { unknown },
+      });
   }
 
   async search(query: string, k: number, docs?: string[]): Promise<{ results: SearchResultItem[]; tookMs: number }> {
@@ -204,36 +201,40 @@ export class QaService extends EventEmitter<ServiceEvents> {
     return { results, tookMs: Math.round((performance.now() - t0) * 10) / 10 };
   }
 
-  async ask(req: AskRequest, hooks?: AskHooks): Promise<AskResult> {
+  /**
+   * Checks an ask request before any answering work: an index is serving (INDEX_NOT_READY), the
+   * documents exist (UNKNOWN_DOCUMENT), the prompt version exists (UNKNOWN_PROMPT_VERSION). The run
+   * it resolves to answers from the index it checked, so a swap in between changes nothing. A host
+   * that streams calls this before it commits to a response.
+   */
+  async prepareAsk(req: AskRequest): Promise<PreparedAsk> {
     const retriever = this.retriever();
     this.checkDocs(retriever, req.docs);
-    try {
-      return await ask(
-        {
-          retriever,
-          prompts: this.prompts,
-          llm: this.llm,
-          settings: {
-            defaultK: 5,
-            promptVersion: this.config.prompt.version,
-            tokenBudget: this.config.prompt.tokenBudget,
-            evidence: {
-              threshold: this.config.retrieval.abstainThreshold,
-              minCandidate: this.config.retrieval.abstainMinCandidate,
-              maxNovelty: this.config.retrieval.abstainMaxNovelty,
-              maxNamedNovelty: this.config.retrieval.abstainMaxNamedNovelty,
-            },
-            readerPrior: this.config.reader.prior,
-            prices: this.config.prices,
-          },
+    const promptVersion = this.config.prompt.version;
+    await this.prompts.get(req.promptVersion ?? promptVersion);
+    const context = {
+      retriever,
+      prompts: this.prompts,
+      llm: this.llm,
+      settings: {
+        defaultK: 5,
+        promptVersion,
+        tokenBudget: this.config.prompt.tokenBudget,
+        evidence: {
+          threshold: this.config.retrieval.abstainThreshold,
+          minCandidate: this.config.retrieval.abstainMinCandidate,
+          maxNovelty: this.config.retrieval.abstainMaxNovelty,
+          maxNamedNovelty: this.config.retrieval.abstainMaxNamedNovelty,
         },
-        req,
-        hooks,
-      );
-    } catch (err) {
-      if (err instanceof PromptNotFoundError) throw new AppError("UNKNOWN_PROMPT_VERSION", err.message);
-      throw err;
-    }
+        readerPrior: this.config.reader.prior,
+        prices: this.config.prices,
+      },
+    };
+    return { run: (hooks) => ask(context, req, hooks) };
+  }
+
+  async ask(req: AskRequest, hooks?: AskHooks): Promise<AskResult> {
+    return (await this.prepareAsk(req)).run(hooks);
   }
 
   documents(): IndexedDocument[] {

@@ -114,7 +114,9 @@ describe("POST /v1/ask", () => {
     expect(c).toBeDefined();
     for (const key of ["n", "id", "docId", "title", "page", "section", "url", "text", "score"]) expect(c).toHaveProperty(key);
     expect(c.docId).toBe("transformer");
-    expect(c.url).toBe(`https://example.org/transformer.pdf#page=${c.page}`);
+    // The link opens the indexed copy this server serves at the page; the original is kept beside it.
+    expect(c.url).toBe(`${base}/v1/documents/transformer/file#page=${c.page}`);
+    expect(c.sourceUrl).toBe(`https://example.org/transformer.pdf#page=${c.page}`);
     // Every [n] in the answer points at a citation.
     for (const m of a.answer.matchAll(/\[(\d+)\]/g)) expect(a.citations.some((x: { n: number }) => x.n === Number(m[1]))).toBe(true);
   });
@@ -217,7 +219,7 @@ describe("without an index", () => {
       expect((await getJson(empty.url, "/healthz")).status).toBe(200);
       const ready = await getJson(empty.url, "/readyz");
       expect(ready.status).toBe(503);
-      expect(ready.body.reason).toMatch(/npm run ingest/);
+      expect(ready.body).toEqual({ ready: false, error: { code: "INDEX_MISSING", message: expect.stringMatching(/npm run ingest/) } });
       const s = await postJson(empty.url, "/v1/search", { query: "adam" });
       expect(s.status).toBe(503);
       expect(s.body.error.code).toBe("INDEX_NOT_READY");

@@ -25,7 +25,7 @@ import { Router, type NextFunction, type Request, type Response } from "express"
 import { z } from "zod";
 import { AppError } from "../../errors.js";
 import type { AskResult, Citation, QaService } from "../../service/index.js";
-import { toAppError } from "../errors.js";
+import { HTTP_STATUS, toAppError } from "../errors.js";
 import { baseUrl, linkCitations } from "../links.js";
 import { askBody, citation, parseBody } from "../schemas.js";
 
@@ -153,7 +153,8 @@ export function openAiRoutes(service: QaService): Router {
       ...(typeof body.temperature === "number" ? { temperature: body.temperature } : {}),
       ...(body.max_completion_tokens || body.max_tokens ? { maxTokens: (body.max_completion_tokens ?? body.max_tokens)! } : {}),
     };
-    const request = { ...ask, generation };
+    // Readiness, documents and prompt version are checked before anything is sent (a plain JSON error, streamed or not).
+    const prepared = await service.prepareAsk({ ...ask, generation });
     const base = baseUrl(req, service.config.publicUrl);
     const id = `chatcmpl-${randomUUID().replaceAll("-", "")}`;
     const stamp = Math.floor(Date.now() / 1000);
@@ -179,7 +180,7 @@ export function openAiRoutes(service: QaService): Router {
     };
 
     if (!body.stream) {
-      const result = await service.ask(request);
+      const result = await prepared.run();
       const f = finish(result, result.answer);
       res.json({
         ...head,
@@ -192,7 +193,7 @@ export function openAiRoutes(service: QaService): Router {
       return;
     }
 
-    // Validation, model and readiness errors above are plain JSON errors; from here on they are stream events.
+    // From here on errors are stream events (`data: {error}`).
     const includeUsage = body.stream_options?.include_usage === true;
     const abort = new AbortController();
     res.on("close", () => abort.abort());
@@ -212,7 +213,7 @@ export function openAiRoutes(service: QaService): Router {
     try {
       chunk({ role: "assistant", content: "" }, null);
       let streamed = "";
-      const result = await service.ask(request, {
+      const result = await prepared.run({
         signal: abort.signal,
         onToken: (delta) => {
           streamed += delta;
@@ -239,7 +240,7 @@ export function openAiRoutes(service: QaService): Router {
 /** 400 unsupported_parameter for what this service cannot do (and would otherwise silently not do). */
 function refuseUnsupported(body: ChatBody): void {
   const refuse = (param: string, why: string) => {
-    throw new AppError("UNSUPPORTED_PARAMETER", `${param}: ${why}`, [{ path: param, message: why }]);
+    throw new AppError("UNSUPPORTED_PARAMETER", `${param}: ${why}`, { details: { issues: [{ path: param, message: why }] } });
   };
   const b = body as Record<string, unknown>;
   if ((body.n ?? 1) > 1) refuse("n", "this service returns one answer per request (n: 1)");
@@ -267,7 +268,9 @@ function conversation(body: ChatBody): { question: string; history: Array<{ role
     typeof m.content === "string" ? m.content : Array.isArray(m.content) ? m.content.map((p) => p.text ?? "").join("\n") : "";
   const last = body.messages[body.messages.length - 1]!;
   if (last.role !== "user")
-    throw new AppError("VALIDATION_FAILED", "messages: the last message must be the user's question", [{ path: `messages.${body.messages.length - 1}.role`, message: "must be user" }]);
+    throw new AppError("VALIDATION_FAILED", "messages: the last message must be the user's question", {
+      details: { issues: [{ path: `messages.${body.messages.length - 1}.role`, message: "must be user" }] },
+    });
   const turns = body.messages
     .slice(0, -1)
     .filter((m) => m.role === "user" || m.role === "assistant")
@@ -302,9 +305,9 @@ function errorType(status: number): string {
 }
 
 export function openAiBody(e: AppError): z.input<typeof openAiError> {
-  const details = Array.isArray(e.details) ? (e.details as Array<{ path?: string }>) : [];
-  const param = e.code === "MODEL_NOT_FOUND" ? "model" : (details[0]?.path ?? null) || null;
-  return { error: { message: e.message, type: errorType(e.status), param, code: OPENAI_CODES[e.code] ?? e.code.toLowerCase() } };
+  const issues = (e.details as { issues?: Array<{ path?: string }> } | undefined)?.issues;
+  const param = e.code === "MODEL_NOT_FOUND" ? "model" : (Array.isArray(issues) ? issues[0]?.path : undefined) || null;
+  return { error: { message: e.message, type: errorType(HTTP_STATUS[e.code]), param, code: OPENAI_CODES[e.code] ?? e.code.toLowerCase() } };
 }
 
 /** The error handler for the OpenAI-compatible routes (mounted before the general one, which keeps its shape for the rest). */
@@ -314,6 +317,6 @@ export function openAiErrors() {
     if (e.code === "INTERNAL") req.log?.error({ err }, "unhandled error");
     else req.log?.info({ code: e.code }, e.message);
     if (res.headersSent) return res.end();
-    res.status(e.status).json(openAiBody(e));
+    res.status(HTTP_STATUS[e.code]).json(openAiBody(e));
   };
 }

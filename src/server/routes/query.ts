@@ -1,8 +1,7 @@
 /** POST /v1/search and POST /v1/ask (JSON, or Server-Sent Events with stream:true / Accept: text/event-stream). */
 import { Router } from "express";
-
-import { AppError } from "../../errors.js";
 import type { AskResult, QaService } from "../../service/index.js";
+import { errorResponse } from "../errors.js";
 import type { Metrics } from "../metrics.js";
 import { baseUrl, linkCitations } from "../links.js";
 import { askBody, parseBody, searchBody, type askEvents, type askResponse, type Body, type searchResponse } from "../schemas.js";
@@ -35,19 +34,22 @@ export function queryRoutes(service: QaService, metrics: Metrics): Router {
 
     const base = baseUrl(req, service.config.publicUrl);
     const linked = (result: AskResult): Body<typeof askResponse> => ({ ...result, citations: linkCitations(result.citations, base) });
+    // Readiness, unknown documents and unknown prompt versions are checked before anything is sent,
+    // so they are plain JSON errors with their status, streamed or not.
+    const prepared = await service.prepareAsk(body);
     if (!(stream ?? req.accepts(["application/json", "text/event-stream"]) === "text/event-stream")) {
-      const result = await service.ask(body);
+      const result = await prepared.run();
       record(result);
       res.json(linked(result));
       return;
     }
 
-    // Validation and readiness errors above are plain JSON errors; from here on, errors are SSE events.
+    // From here on the status is 200 and sent: an error is an SSE `error` event.
     const abort = new AbortController();
     res.on("close", () => abort.abort());
     const sse = openSse(res);
     try {
-      const result = await service.ask(body, {
+      const result = await prepared.run({
         signal: abort.signal,
         onCitations: (citations) => sse.send("citations", { citations: linkCitations(citations, base) } satisfies Body<typeof askEvents.citations>),
         onToken: (delta) => sse.send("token", { delta } satisfies Body<typeof askEvents.token>),
@@ -55,9 +57,7 @@ export function queryRoutes(service: QaService, metrics: Metrics): Router {
       record(result);
       sse.send("done", linked(result));
     } catch (err) {
-      const e = err instanceof AppError ? err : new AppError("INTERNAL", "the answer could not be produced; see the server log");
-      if (!(err instanceof AppError)) req.log.error({ err }, "ask stream failed");
-      sse.send("error", { error: { code: e.code, message: e.message } } satisfies Body<typeof askEvents.error>);
+      sse.send("error", errorResponse(err, req.log).body satisfies Body<typeof askEvents.error>);
     } finally {
       sse.end();
     }
