@@ -33,7 +33,8 @@ export const askBody = z.strictObject({
 export const reindexBody = z.strictObject({ force: z.boolean().optional() });
 
 export const addDocumentUrlBody = z.strictObject({
-  url: z.url({ protocol: /^https?$/ }).describe("an http(s) URL on a public address (ALLOWED_FETCH_HOSTS lists exceptions)"),
+  // Any URL parses here; the download guard refuses what is not http(s) with URL_NOT_ALLOWED (service/fetch-guard.ts).
+  url: z.url().max(2000).describe("an http(s) URL on a public address (ALLOWED_FETCH_HOSTS lists exceptions)"),
   id: documentId.optional(),
   title: z.string().min(1).max(300).optional(),
 });
