@@ -44,6 +44,8 @@ export function fileRoutes(service: QaService): Router {
 function sendFailed(err: unknown, file: DocumentFile, res: Response, next: NextFunction): void {
   if (!err) return;
   const e = err as NodeJS.ErrnoException & { status?: number };
+  // The file's headers were set before sendFile failed: the JSON error must not go out as a PDF.
+  if (!res.headersSent) for (const h of ["Content-Type", "Content-Disposition", "Cache-Control", "ETag", "Last-Modified", "Accept-Ranges"]) res.removeHeader(h);
   if (e.status === 416) {
     if (!res.headersSent) res.setHeader("Content-Range", `bytes */${file.size}`);
     return next(new AppError("RANGE_NOT_SATISFIABLE", `the requested range is outside ${file.fileName} (${file.size} bytes)`));
