@@ -42,7 +42,8 @@ const LINES = new Set(["li", "dt", "dd", "br"]);
 
 const HEADING = /^h[1-6]$/;
 
-function isDropped(el: Element): boolean {
+/** Whether an element is site chrome, hidden or not text (the loader skips it; the rendered page leaves it out). */
+export function isDropped(el: Element): boolean {
   return DROPPED.has(el.name) || DROPPED_ROLES.has(el.attribs.role ?? "") || "hidden" in el.attribs || el.attribs["aria-hidden"] === "true";
 }
 

@@ -8,12 +8,12 @@
  */
 import render from "dom-serializer";
 import { isTag, type Element } from "domhandler";
-import { findAll, textContent } from "domutils";
+import { findAll, removeElement, textContent } from "domutils";
 import { parseDocument } from "htmlparser2";
 import { Marked } from "marked";
 import sanitizeHtml from "sanitize-html";
 import { sectionAnchor } from "../text/anchors.js";
-import { contentRoot } from "./html.js";
+import { contentRoot, isDropped } from "./html.js";
 
 export interface RenderInput {
   title: string;
@@ -58,7 +58,12 @@ const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)}
 export function renderBody(input: Pick<RenderInput, "format" | "text">): RenderedPage {
   let html: string;
   if (input.format === "markdown") html = new Marked({ gfm: true, async: false }).parse(input.text.replace(/^\uFEFF/, "")) as string;
-  else html = render(contentRoot(parseDocument(input.text).children));
+  else {
+    // What the loader indexes: the content root without the elements it skips (chrome, hidden, forms).
+    const root = contentRoot(parseDocument(input.text).children);
+    for (const el of findAll(isDropped, root)) removeElement(el);
+    html = render(root);
+  }
   const clean = sanitizeHtml(html, SANITIZE);
   const dom = parseDocument(clean);
   const seen = new Map<string, number>();
