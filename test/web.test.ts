@@ -14,6 +14,7 @@ import type { ChatModel, LlmReply } from "../src/answer/llm.js";
 import { loadConfig } from "../src/config/index.js";
 import { ingestWithConfig } from "../src/ingest/run.js";
 import { startServer, type RunningServer } from "../src/server/index.js";
+import { tempDir, testConfig, writeCorpus } from "./helpers/fixtures.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
@@ -278,7 +279,9 @@ describe("web page", () => {
       expect(await first.locator(".citation-page").textContent()).toBe("no page"); // markdown has no pages
       expect(await first.locator(".citation-section").textContent()).toBe("Optimizer");
       const link = first.locator("a.citation-link");
-      expect(await link.getAttribute("href")).toBe("https://example.org/transformer-training");
+      // The link opens the indexed copy on this server at the cited section; the original has its own link.
+      expect(await link.getAttribute("href")).toBe(`${server.url}/v1/documents/transformer-training/file#s-optimizer`);
+      expect(await first.locator("a.citation-source").getAttribute("href")).toBe("https://example.org/transformer-training");
       expect(await link.getAttribute("target")).toBe("_blank");
       expect(await link.getAttribute("rel")).toContain("noopener");
       expect(((await first.locator(".citation-snippet").textContent()) ?? "").length).toBeLessThanOrEqual(310);
@@ -582,7 +585,7 @@ describe("web page as a chat", () => {
       const sources = cited.map((c: any) => `[${c.n}] ${c.title}, ${c.section} — ${c.url}`).join("\n");
       expect(clip).toBe(`${result.answer}\n\nSources:\n${sources}\n`);
       expect(clip).toContain("Adam");
-      expect(clip).toMatch(/^\[\d+\] Training the Transformer, Optimizer — https:\/\/example\.org\/transformer-training$/m);
+      expect(clip).toMatch(/^\[\d+\] Training the Transformer, Optimizer — http:\/\/127\.0\.0\.1:\d+\/v1\/documents\/transformer-training\/file#s-optimizer$/m);
 
       // A PDF passage's page goes in too (the fixture documents are markdown, without pages). The import
       // is in a string: vite rewrites import() calls in this file's own functions, page.evaluate's included.
@@ -715,6 +718,96 @@ describe("web page as a chat", () => {
       expect(scripts.get("/vendor/eventsource-parser/index.js")).toMatch(/^200 text\/javascript/);
       for (const m of ["main", "api", "sse", "state", "render", "scope", "citations", "copy", "dom"]) expect(scripts.get(`/js/${m}.js`), m).toMatch(/^200 text\/javascript/);
       expect(await ask(page, OPTIMIZER_Q)).toBe("done"); // the stream went through eventsource-parser
+      expect(problems).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe("citations open the local documents", () => {
+  let pdfServer: RunningServer;
+
+  beforeAll(async () => {
+    // A PDF (the optimizer on page 2 of 3) and the markdown post, indexed on their own.
+    const corpus = await writeCorpus([
+      {
+        id: "attention-notes",
+        title: "Notes on Attention",
+        file: "attention-notes.pdf",
+        content: [
+          [
+            "Introduction. The Transformer relies entirely on attention and dispenses with recurrence and convolutions.",
+            "Recurrent models factor computation along the symbol positions of the input and output sequences.",
+            "This inherently sequential nature precludes parallelization within training examples, which becomes critical at longer sequence lengths.",
+            "Attention mechanisms have become an integral part of compelling sequence modeling and transduction models in various tasks.",
+            "In this work we propose a model architecture eschewing recurrence and instead relying entirely on an attention mechanism to draw global dependencies.",
+          ].join(" "),
+          "Training data. We trained on the standard WMT 2014 English-German dataset consisting of about 4.5 million sentence pairs. Sentences were encoded using byte-pair encoding with a shared vocabulary of about 37000 tokens. Sentence pairs were batched together by approximate sequence length, each batch holding about 25000 source tokens. Optimizer. We used the Adam optimizer with beta1 = 0.9 and beta2 = 0.98 to train the Transformer. The learning rate was warmed up over 4000 steps.",
+          "Results. The big model reaches 28.4 BLEU on the English-to-German translation task.",
+        ],
+      },
+      { id: "ops-notes", title: "Operating LLMs", file: "ops-notes.md", content: "# Operating LLMs\n\n## Distillation\n\nTraining a small model to imitate the behaviour of a larger model is called distillation.\n" },
+    ]);
+    const config = testConfig({ ...corpus, indexDir: await tempDir("web-pdf-index") }, { MAX_EVENT_LOOP_DELAY_MS: "0" });
+    await ingestWithConfig(config);
+    pdfServer = await startServer(config);
+  });
+
+  afterAll(async () => {
+    await pdfServer?.close();
+  });
+
+  it("a PDF citation opens the indexed copy in the browser's PDF viewer at the cited page", async () => {
+    const { page, problems, close } = await open({}, pdfServer.url);
+    try {
+      expect(await ask(page, "Which optimizer was used to train the Transformer?")).toBe("done");
+      const card = page.locator(`${LAST} .citations > .citation.cited`).first();
+      expect(await card.locator(".citation-title").textContent()).toBe("Notes on Attention");
+      // The optimizer is on page 2, far enough into it that no chunk starting on page 1 holds it.
+      const cited = Number(((await card.locator(".citation-page").textContent()) ?? "").replace(/\D+/g, ""));
+      expect(cited).toBe(2);
+      const link = card.locator("a.citation-link");
+      expect(await link.getAttribute("href")).toBe(`${pdfServer.url}/v1/documents/attention-notes/file#page=2`);
+      expect(await link.textContent()).toContain("Open at page 2");
+
+      const [viewer] = await Promise.all([page.context().waitForEvent("page"), link.click()]);
+      await viewer.waitForLoadState("load");
+      expect(viewer.url()).toBe(`${pdfServer.url}/v1/documents/attention-notes/file#page=2`);
+      // Chromium's PDF viewer is an extension frame inside the tab: its page box says where it opened.
+      let frame = viewer.frames().find((f) => f.url().startsWith("chrome-extension://"));
+      for (let i = 0; !frame && i < 100; i++) {
+        await viewer.waitForTimeout(100);
+        frame = viewer.frames().find((f) => f.url().startsWith("chrome-extension://"));
+      }
+      expect(frame, "the PDF viewer did not open").toBeTruthy();
+      const selector = frame!.locator("#pageSelector");
+      await selector.waitFor({ timeout: 15_000 });
+      await expect.poll(() => selector.inputValue(), { timeout: 10_000 }).toBe("2");
+      expect(((await frame!.locator("#pagelength").textContent()) ?? "").trim()).toBe("3");
+      await viewer.screenshot({ path: `${SHOTS}/web-pdf-viewer.png` });
+      await viewer.close();
+      expect(problems).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  it("a markdown citation opens the document's readable page at the cited section", async () => {
+    const { page, problems, close } = await open({ viewport: { width: 1000, height: 400 } }, pdfServer.url);
+    try {
+      expect(await ask(page, "What is distillation?")).toBe("done");
+      const card = page.locator(`${LAST} .citations > .citation.cited`).first();
+      const link = card.locator("a.citation-link");
+      expect(await link.getAttribute("href")).toBe(`${pdfServer.url}/v1/documents/ops-notes/file#s-distillation`);
+      const [doc] = await Promise.all([page.context().waitForEvent("page"), link.click()]);
+      await doc.waitForLoadState("load");
+      expect(await doc.title()).toBe("Operating LLMs");
+      const heading = doc.locator("#s-distillation");
+      expect(await heading.textContent()).toBe("Distillation");
+      expect(await doc.evaluate(() => (document.querySelector(":target") as HTMLElement | null)?.id)).toBe("s-distillation");
+      expect(await doc.locator("script").count()).toBe(0);
+      await doc.close();
       expect(problems).toEqual([]);
     } finally {
       await close();
