@@ -24,6 +24,9 @@ export function fileRoutes(service: QaService): Router {
         file.path,
         {
           maxAge: HOUR * 1000,
+          // The path is the service's own (the corpus folder and a manifest file name), never the request's:
+          // a corpus under a dot folder (.cache/…) must not be refused as a dotfile.
+          dotfiles: "allow",
           acceptRanges: true,
           etag: true,
           lastModified: true,
