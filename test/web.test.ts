@@ -814,3 +814,32 @@ describe("citations open the local documents", () => {
     }
   });
 });
+
+describe("the API docs page", () => {
+  it("renders every operation of /openapi.json with Swagger UI served locally, without console errors or CSP violations", async () => {
+    const context = await browser.newContext({ viewport: DESKTOP });
+    try {
+      const page = await context.newPage();
+      const problems: string[] = [];
+      const offSite: string[] = [];
+      page.on("console", (msg) => {
+        if (msg.type() === "error") problems.push(`console: ${msg.text()}`);
+      });
+      page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+      page.on("request", (r) => {
+        if (!r.url().startsWith(server.url) && !r.url().startsWith("data:")) offSite.push(r.url());
+      });
+      await page.goto(`${server.url}/docs`, { waitUntil: "load" });
+      await page.waitForSelector(".opblock", { timeout: 15_000 });
+      const doc = await (await fetch(`${server.url}/openapi.json`)).json();
+      const operations = Object.values(doc.paths as Record<string, object>).reduce((n, ops) => n + Object.keys(ops).length, 0);
+      expect(await page.locator(".opblock").count()).toBe(operations);
+      expect(await page.locator(".opblock-summary-path", { hasText: "/v1/chat/completions" }).count()).toBe(1);
+      await page.screenshot({ path: `${SHOTS}/web-api-docs.png` });
+      expect(offSite).toEqual([]);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
