@@ -336,6 +336,32 @@ describe("rate limits", () => {
     expect((await getJson(base, "/healthz")).status).toBe(200);
   });
 
+  it("counts /v1/ask, /v1/chat/completions and MCP's ask_papers as one LLM limit; other MCP calls are free", async () => {
+    fakeOpenAi.behaviour = { kind: "reply", text: "Adam [1]." };
+    const { url: base } = await serve({ RATE_LIMIT_PER_MINUTE: "3", LLM_PROVIDER: "openai-compatible", LLM_BASE_URL: fakeOpenAi.url, LLM_MODEL: "m", LLM_MAX_RETRIES: "0" });
+    const chat = { model: "llmops-qa", messages: [{ role: "user", content: question }] };
+    const mcp = (id: number, method: string, params: object = {}) =>
+      postJson(base, "/mcp", { jsonrpc: "2.0", id, method, params }, { accept: "application/json, text/event-stream" });
+    const init = { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } };
+    // MCP's handshake, listings and searches do not count, however many.
+    for (let i = 0; i < 5; i++) expect((await mcp(i, "initialize", init)).status).toBe(200);
+    for (let i = 0; i < 5; i++) expect((await mcp(10 + i, "tools/list")).status).toBe(200);
+    expect((await mcp(20, "tools/call", { name: "search_papers", arguments: { query: "adam" } })).status).toBe(200);
+
+    expect((await postJson(base, "/v1/ask", { question })).status).toBe(200);
+    expect((await postJson(base, "/v1/chat/completions", chat)).status).toBe(200);
+    const asked = await mcp(30, "tools/call", { name: "ask_papers", arguments: { question } });
+    expect(asked.status).toBe(200);
+    expect(asked.body.result.structuredContent.mode).toBe("llm");
+    // The fourth answer, whichever way, is refused; the chat route in OpenAI's error shape.
+    const refused = await postJson(base, "/v1/chat/completions", chat);
+    expect(refused.status).toBe(429);
+    expect(refused.body.error).toMatchObject({ type: "rate_limit_error", code: "rate_limit_exceeded" });
+    expect((await mcp(31, "tools/call", { name: "ask_papers", arguments: { question } })).status).toBe(429);
+    expect((await postJson(base, "/v1/ask", { question })).status).toBe(429);
+    expect((await mcp(32, "tools/list")).status).toBe(200);
+  });
+
   it("limits the admin routes in extractive mode, and not the asks", async () => {
     const { url: base } = await serve({ RATE_LIMIT_PER_MINUTE: "2" });
     for (let i = 0; i < 5; i++) expect((await postJson(base, "/v1/ask", { question })).status).toBe(200);
