@@ -44,18 +44,37 @@ const SANITIZE: sanitizeHtml.IOptions = {
   allowProtocolRelative: false,
   // Their text is dropped too, not only the tags: site chrome and embedded content are not the document.
   nonTextTags: ["script", "style", "textarea", "option", "noscript", "template", "nav", "header", "footer", "aside", "form", "button", "select", "svg", "iframe", "object"],
-  transformTags: {
-    a: (tagName, attribs) => ({
-      tagName,
-      attribs: attribs.href && !attribs.href.startsWith("#") ? { ...attribs, rel: "noopener noreferrer nofollow" } : attribs,
-    }),
-  },
 };
+
+/**
+ * Links: in-page anchors stay; the rest open the web, not this server: a relative link (a site's own
+ * "/blog/") is resolved against the original's URL, or loses its href when there is none.
+ */
+function sanitizeOptions(sourceUrl: string | undefined): sanitizeHtml.IOptions {
+  const base = sourceUrl && /^https?:\/\//i.test(sourceUrl) ? sourceUrl : undefined;
+  return {
+    ...SANITIZE,
+    transformTags: {
+      a: (tagName, attribs) => {
+        const href = attribs.href?.trim();
+        if (!href || href.startsWith("#")) return { tagName, attribs };
+        let resolved: string | undefined;
+        try {
+          resolved = base ? new URL(href, base).href : new URL(href).href;
+        } catch {
+          resolved = undefined;
+        }
+        const { href: _drop, ...rest } = attribs;
+        return { tagName, attribs: resolved ? { ...rest, href: resolved, rel: "noopener noreferrer nofollow" } : rest };
+      },
+    },
+  };
+}
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** The document's body as sanitised HTML with an id on each heading; the ids in order. */
-export function renderBody(input: Pick<RenderInput, "format" | "text">): RenderedPage {
+export function renderBody(input: Pick<RenderInput, "format" | "text" | "sourceUrl">): RenderedPage {
   let html: string;
   if (input.format === "markdown") html = new Marked({ gfm: true, async: false }).parse(input.text.replace(/^\uFEFF/, "")) as string;
   else {
@@ -64,7 +83,7 @@ export function renderBody(input: Pick<RenderInput, "format" | "text">): Rendere
     for (const el of findAll(isDropped, root)) removeElement(el);
     html = render(root);
   }
-  const clean = sanitizeHtml(html, SANITIZE);
+  const clean = sanitizeHtml(html, sanitizeOptions(input.sourceUrl));
   const dom = parseDocument(clean);
   const seen = new Map<string, number>();
   const anchors: string[] = [];

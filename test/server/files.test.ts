@@ -21,7 +21,7 @@ const HOSTILE = [
   "",
   '<img src="x" onerror="alert(1)"> <a href="javascript:alert(2)">click</a> <iframe src="https://example.org"></iframe>',
   "",
-  "[a safe link](https://example.org/moe) and [in-page](#s-mixture-routing)",
+  "[a safe link](https://example.org/moe), [in-page](#s-mixture-routing) and [a relative one](/2023/other.html)",
   "",
 ].join("\n");
 
@@ -116,6 +116,8 @@ describe("markdown and HTML", () => {
     expect(body).not.toContain("alert('md')");
     expect(body).toContain('<a href="https://example.org/moe" rel="noopener noreferrer nofollow">a safe link</a>');
     expect(body).toContain('<a href="#s-mixture-routing">in-page</a>');
+    // A relative link leads to the original's site (https://example.org/hostile.md), not to this server.
+    expect(body).toContain('<a href="https://example.org/2023/other.html" rel="noopener noreferrer nofollow">a relative one</a>');
     expect(body).toContain('<h2 id="s-mixture-routing">');
     // The page itself runs no script either, and is served under the app's CSP.
     expect(html).not.toMatch(/<script/i);
@@ -125,6 +127,9 @@ describe("markdown and HTML", () => {
     const html = await (await fetch(`${base}/v1/documents/blog/file`)).text();
     expect(html).toContain("Part I. Challenges of productionizing prompt engineering");
     expect(html).not.toContain("NOT-CONTENT");
+    // The post's own relative links lead to the original site, not to this server.
+    const hrefs = [...html.slice(html.indexOf('<main class="doc-body">')).matchAll(/href="([^"]+)"/g)].map((m) => m[1]!);
+    for (const h of hrefs) expect(h, h).toMatch(/^(https:\/\/|#)/);
     expect(html).not.toMatch(/<script/i);
   });
 
