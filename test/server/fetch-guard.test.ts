@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isAppError } from "../../src/errors.js";
 import { ingestWithConfig } from "../../src/ingest/run.js";
 import { startServer, type RunningServer } from "../../src/server/index.js";
-import { guardedDownload, refusedRange, type FetchLimits, type GuardFetch, type Resolver } from "../../src/service/fetch-guard.js";
+import { guardedDownload, pinnedLookup, refusedRange, type FetchLimits, type GuardFetch, type Resolver } from "../../src/service/fetch-guard.js";
 import { SAMPLE_DOCS, tempDir, testConfig, writeCorpus } from "../helpers/fixtures.js";
 import { getJson, postJson } from "../helpers/http.js";
 
@@ -174,6 +174,8 @@ describe("limits and redirects, against a loopback server the allow list opens",
   });
 
   it("downloads from an allowed host, following a redirect to another allowed one", async () => {
+    // docs.test is in no DNS: the download reaching the server proves the connection used the address
+    // the guard checked (the pinned lookup), not a second resolution.
     const got = await guardedDownload(`${files.url}/to-allowed`, allowed, { resolver });
     expect(got.data.toString()).toBe(DOC);
     expect(got.url.hostname).toBe("docs.test");
@@ -209,6 +211,19 @@ describe("limits and redirects, against a loopback server the allow list opens",
     expect(isAppError(err, "INVALID_DOCUMENT")).toBe(true);
     expect((err as Error).message).toMatch(/within 300 ms/);
     expect(Date.now() - started).toBeLessThan(3000);
+  });
+});
+
+describe("the connector's lookup (DNS rebinding)", () => {
+  it("answers only with the checked addresses, and refuses a host that was not checked", async () => {
+    const lookup = pinnedLookup(new Map([["docs.test", [{ address: "127.0.0.1", family: 4 as const }]]]));
+    const ask = (host: string, all: boolean) =>
+      new Promise<{ err: NodeJS.ErrnoException | null; result: unknown }>((resolve) => lookup(host, { all }, (err, result, family) => resolve({ err, result: all ? result : [result, family] })));
+    expect(await ask("docs.test", true)).toEqual({ err: null, result: [{ address: "127.0.0.1", family: 4 }] });
+    expect(await ask("DOCS.test", false)).toEqual({ err: null, result: ["127.0.0.1", 4] });
+    const other = await ask("rebound.test", false);
+    expect(other.err?.code).toBe("ENOTFOUND");
+    expect(other.err?.message).toMatch(/not checked/);
   });
 });
 
