@@ -5,7 +5,10 @@
 import type { Config } from "../config/index.js";
 import { PromptLibrary, PromptNotFoundError } from "../answer/prompts.js";
 import { OpenAiChatModel, type ChatModel } from "../answer/llm.js";
-import { ask, type AskHooks, type AskRequest, type AskResult } from "../answer/service.js";
+import { AnswerCache } from "../answer/cache.js";
+import { ask, promptFor, type AnswerContext, type AskHooks, type AskRequest, type AskResult, type CachedAnswer } from "../answer/service.js";
+import { inSpan } from "../telemetry/index.js";
+import { LRUCache } from "lru-cache";
 import { createEmbedder, type Embedder } from "../embed/index.js";
 import type { IngestEvent } from "../ingest/pipeline.js";
 import type { IndexedDocument } from "../store/index.js";
@@ -18,8 +21,13 @@ import type { CorpusEntry } from "../corpus/manifest.js";
 import { addDocument, downloadDocument, removeDocument, type NewDocument } from "./documents.js";
 import { LiveIndex, type IndexStatus, type OpenIndex } from "./live-index.js";
 import { JobConflictError, Reindexer, type ReindexJob } from "./reindex.js";
+import { JsonlFeedbackStore, type FeedbackRecord, type FeedbackStore } from "./feedback.js";
+import { assignPrompt, type PromptAssignment } from "./rollout.js";
 
-export type { AskHooks, AskRequest, AskResult, Citation } from "../answer/service.js";
+export type { AnswerVerification, AskHooks, AskRequest, AskResult, Citation, VerifyAction } from "../answer/service.js";
+export type { FeedbackRecord, FeedbackStore } from "./feedback.js";
+export { JsonlFeedbackStore } from "./feedback.js";
+export type { PromptAssignment } from "./rollout.js";
 export type { IndexStatus } from "./live-index.js";
 export type { ReindexJob } from "./reindex.js";
 export type { NewDocument } from "./documents.js";
@@ -38,7 +46,30 @@ export interface ServiceOptions {
   store?: IndexStore;
   /** Opens a generation (evaluation sweeps share one opened index between services). */
   openIndex?: OpenIndex;
+  /** Where feedback is kept (default: DATA_DIR/feedback.jsonl). */
+  feedback?: FeedbackStore;
 }
+
+/** A question as a host hands it to the service: the answer request and who asks (for sticky prompt rollouts). */
+export interface AskInput extends AskRequest {
+  /** A client or conversation id: the same one always gets the same prompt version under PROMPT_ROLLOUT. */
+  clientId?: string;
+}
+
+/** The ask result as the service returns it: how its prompt version was chosen. */
+export interface ServiceAskResult extends AskResult {
+  promptAssignment: PromptAssignment;
+}
+
+export interface FeedbackInput {
+  answerId: string;
+  rating: "up" | "down";
+  comment?: string;
+  expected?: string;
+}
+
+/** Answers remembered for feedback (by answerId): the latest ones since the service started. */
+export const REMEMBERED_ANSWERS = 10_000;
 
 function sentenceWeights(config: Config): SentenceWeights {
   const r = config.reader;
@@ -50,6 +81,9 @@ export interface ServiceEvents {
   indexLoaded: [info: { generation: string; documents: number; chunks: number }];
   indexLoadFailed: [reason: string];
   reindexFinished: [job: ReindexJob];
+  /** Every answer, whichever host asked (metrics count these). */
+  answered: [result: ServiceAskResult, info: { cache: "hit" | "miss" | "bypass" | "off" }];
+  feedback: [record: FeedbackRecord];
 }
 
 /**
@@ -65,6 +99,10 @@ export class QaService extends EventEmitter<ServiceEvents> {
   private readonly embedder: Embedder;
   /** Whether this service created its embedder (and so closes it); a given one belongs to the caller. */
   private readonly ownsEmbedder: boolean;
+  private readonly cache: AnswerCache<CachedAnswer>;
+  /** Recent answers by id, for feedback. */
+  private readonly answers = new LRUCache<string, { result: ServiceAskResult; req: Pick<AskInput, "question" | "docs">; generation: string }>({ max: REMEMBERED_ANSWERS });
+  readonly feedbackStore: FeedbackStore;
 
   constructor(
     readonly config: Config,
@@ -83,7 +121,11 @@ export class QaService extends EventEmitter<ServiceEvents> {
         (await import("../ingest/run.js")).ingestWithConfig(config, { onEvent, force: opts.force, embedder: this.embedder }),
       () => this.live.reload(),
     );
+    this.cache = new AnswerCache<CachedAnswer>(config.cache);
+    this.feedbackStore = opts.feedback ?? JsonlFeedbackStore.inDataDir(config.dataDir);
     this.live.onSwap = (generation) => {
+      // Keys hold the generation, so old answers could never be served again: free their memory now.
+      this.cache.clear();
       const index = this.live.current()?.index;
       this.emit("indexLoaded", { generation, documents: index?.manifest.documents.length ?? 0, chunks: index?.chunks.size ?? 0 });
     };
@@ -190,32 +232,104 @@ export class QaService extends EventEmitter<ServiceEvents> {
     return { results, tookMs: Math.round((performance.now() - t0) * 10) / 10 };
   }
 
-  async ask(req: AskRequest, hooks?: AskHooks): Promise<AskResult> {
+  /** The answer context for the live index. */
+  private answerContext(retriever: Retriever): AnswerContext {
+    return {
+      retriever,
+      prompts: this.prompts,
+      llm: this.llm,
+      cache: this.cache,
+      settings: {
+        defaultK: 5,
+        promptVersion: this.config.prompt.version,
+        tokenBudget: this.config.prompt.tokenBudget,
+        evidence: {
+          threshold: this.config.retrieval.abstainThreshold,
+          minCandidate: this.config.retrieval.abstainMinCandidate,
+          maxNovelty: this.config.retrieval.abstainMaxNovelty,
+          maxNamedNovelty: this.config.retrieval.abstainMaxNamedNovelty,
+        },
+        readerPrior: this.config.reader.prior,
+        prices: this.config.prices,
+        verifyAction: this.config.verify.action,
+      },
+    };
+  }
+
+  /**
+   * Answers a question (answer/service.ts ask), with the prompt version the rollout assigns, the
+   * answer cache, citation checks; remembered by answerId for feedback; emits "answered".
+   */
+  async ask(req: AskInput, hooks?: AskHooks): Promise<ServiceAskResult> {
+    const retriever = this.retriever();
+    this.checkDocs(retriever, req.docs);
+    const generation = retriever.index.manifest.generation;
+    const { version, assignment } = assignPrompt(this.config.prompt.rollout, this.config.prompt.version, req);
+    const { clientId: _client, ...request } = req;
+    return inSpan(
+      "qa.ask",
+      async (span) => {
+        let answered: AskResult;
+        try {
+          answered = await ask(this.answerContext(retriever), { ...request, promptVersion: version }, hooks);
+        } catch (err) {
+          if (err instanceof PromptNotFoundError) throw new AppError("UNKNOWN_PROMPT_VERSION", err.message);
+          throw err;
+        }
+        const result: ServiceAskResult = { ...answered, promptAssignment: assignment };
+        span?.setAttributes({
+          "qa.answer_id": result.answerId,
+          "qa.mode": result.mode,
+          "qa.grounded": result.grounded,
+          "qa.cached": result.cached,
+          ...(result.verification ? { "qa.verify.unsupported": result.verification.unsupported.length } : {}),
+        });
+        this.answers.set(result.answerId, { result, req: { question: req.question, docs: req.docs }, generation });
+        const cache = result.cached ? "hit" : !this.cache.enabled ? "off" : req.cache === false ? "bypass" : "miss";
+        this.emit("answered", result, { cache });
+        return result;
+      },
+      { attributes: { "qa.prompt.version": version, "qa.prompt.assignment": assignment, "qa.index.generation": generation, "qa.k": req.k ?? 5 } },
+    );
+  }
+
+  /** Records feedback on an answer this service gave (UNKNOWN_ANSWER once it is forgotten); emits "feedback". */
+  async feedback(input: FeedbackInput): Promise<FeedbackRecord> {
+    const known = this.answers.get(input.answerId);
+    if (!known)
+      throw new AppError("UNKNOWN_ANSWER", `no answer ${input.answerId}: feedback is taken on the last ${REMEMBERED_ANSWERS} answers since the server started`);
+    const { result: r, req, generation } = known;
+    const record: FeedbackRecord = {
+      answerId: r.answerId,
+      rating: input.rating,
+      ...(input.comment ? { comment: input.comment } : {}),
+      ...(input.expected ? { expected: input.expected } : {}),
+      at: new Date().toISOString(),
+      question: req.question,
+      standaloneQuestion: r.standaloneQuestion,
+      ...(req.docs?.length ? { docs: req.docs } : {}),
+      answer: r.answer,
+      grounded: r.grounded,
+      mode: r.mode,
+      model: r.model,
+      promptVersion: r.promptVersion,
+      promptAssignment: r.promptAssignment,
+      generation,
+      cached: r.cached,
+      cited: r.citations.filter((c) => c.cited).map((c) => ({ docId: c.docId, page: c.page })),
+      ...(r.verification ? { unsupportedSentences: r.verification.unsupported.length } : {}),
+    };
+    await this.feedbackStore.add(record);
+    this.emit("feedback", record);
+    return record;
+  }
+
+  /** The prompt an LLM would get for a question, without calling one (npm run cost). */
+  async promptFor(req: AskRequest): Promise<{ grounded: boolean; system: string; user: string; passages: number; promptVersion: string }> {
     const retriever = this.retriever();
     this.checkDocs(retriever, req.docs);
     try {
-      return await ask(
-        {
-          retriever,
-          prompts: this.prompts,
-          llm: this.llm,
-          settings: {
-            defaultK: 5,
-            promptVersion: this.config.prompt.version,
-            tokenBudget: this.config.prompt.tokenBudget,
-            evidence: {
-              threshold: this.config.retrieval.abstainThreshold,
-              minCandidate: this.config.retrieval.abstainMinCandidate,
-              maxNovelty: this.config.retrieval.abstainMaxNovelty,
-              maxNamedNovelty: this.config.retrieval.abstainMaxNamedNovelty,
-            },
-            readerPrior: this.config.reader.prior,
-            prices: this.config.prices,
-          },
-        },
-        req,
-        hooks,
-      );
+      return await promptFor(this.answerContext(retriever), req);
     } catch (err) {
       if (err instanceof PromptNotFoundError) throw new AppError("UNKNOWN_PROMPT_VERSION", err.message);
       throw err;
