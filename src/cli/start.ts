@@ -7,12 +7,11 @@
  *   3. the server starts.
  * A document that cannot be fetched is reported and skipped; the service starts on what it has.
  */
-import { ConfigError, loadConfig, type Config } from "../config/index.js";
+import { loadConfig, type Config } from "../config/index.js";
 import { loadCorpusDocuments } from "../corpus/catalog.js";
 import { fetchCorpus, type FetchReport } from "../corpus/fetch.js";
-import { LockError } from "../corpus/lock.js";
-import { ManifestError } from "../corpus/manifest.js";
 import { createEmbedder } from "../embed/index.js";
+import { isAppError } from "../errors.js";
 import { createIndexStore } from "../store/index.js";
 import { ingestWithConfig } from "../ingest/run.js";
 import { handleSignals, startServer } from "../server/index.js";
@@ -53,7 +52,8 @@ export async function start(): Promise<void> {
 
 if (isMain(import.meta.url)) {
   start().catch((err) => {
-    const known = err instanceof ConfigError || err instanceof ManifestError || err instanceof LockError;
+    // Configuration, manifest and lock errors say what and where on their own.
+    const known = isAppError(err, "CONFIG_INVALID", "MANIFEST_INVALID", "CORPUS_LOCK_INVALID");
     console.error(known ? err.message : `failed to start: ${(err as Error).message}`);
     process.exit(1);
   });

@@ -3,7 +3,7 @@
  * re-index jobs. It knows nothing of HTTP; the server is a thin layer over it.
  */
 import type { Config } from "../config/index.js";
-import { PromptLibrary, PromptNotFoundError } from "../answer/prompts.js";
+import { PromptLibrary } from "../answer/prompts.js";
 import { OpenAiChatModel, type ChatModel } from "../answer/llm.js";
 import { AnswerCache } from "../answer/cache.js";
 import { ask, promptFor, type AnswerContext, type AskHooks, type AskRequest, type AskResult, type CachedAnswer } from "../answer/service.js";
@@ -20,7 +20,7 @@ import { EventEmitter } from "node:events";
 import type { CorpusEntry } from "../corpus/manifest.js";
 import { addDocument, downloadDocument, removeDocument, type NewDocument } from "./documents.js";
 import { LiveIndex, type IndexStatus, type OpenIndex } from "./live-index.js";
-import { JobConflictError, Reindexer, type ReindexJob } from "./reindex.js";
+import { Reindexer, type ReindexJob } from "./reindex.js";
 import { JsonlFeedbackStore, type FeedbackRecord, type FeedbackStore } from "./feedback.js";
 import { assignPrompt, type PromptAssignment } from "./rollout.js";
 
@@ -74,6 +74,11 @@ export const REMEMBERED_ANSWERS = 10_000;
 function sentenceWeights(config: Config): SentenceWeights {
   const r = config.reader;
   return { ...DEFAULT_SENTENCE_WEIGHTS, context: r.contextWeight, candidate: r.candidateWeight, length: r.lengthCost };
+}
+
+/** An ask request that passed its checks (QaService.prepareAsk), ready to answer. */
+export interface PreparedAsk {
+  run(hooks?: AskHooks): Promise<ServiceAskResult>;
 }
 
 /** What the service tells its host (the HTTP server logs and counts these). */
@@ -150,22 +155,12 @@ export class QaService extends EventEmitter<ServiceEvents> {
 
   /** Throws UNKNOWN_PROMPT_VERSION unless the version exists (a check before a long run). */
   async checkPromptVersion(version: string): Promise<void> {
-    try {
-      await this.prompts.get(version);
-    } catch (err) {
-      if (err instanceof PromptNotFoundError) throw new AppError("UNKNOWN_PROMPT_VERSION", err.message);
-      throw err;
-    }
+    await this.prompts.get(version);
   }
 
   /** Starts a re-index job; REINDEX_RUNNING while one runs. `force` parses every document again. */
   startReindex(opts: { force?: boolean } = {}): ReindexJob {
-    try {
-      return this.reindexer.start(opts);
-    } catch (err) {
-      if (err instanceof JobConflictError) throw new AppError("REINDEX_RUNNING", err.message);
-      throw err;
-    }
+    return this.reindexer.start(opts);
   }
 
   /** A job by id; NOT_FOUND when it is unknown. */
@@ -210,7 +205,7 @@ export class QaService extends EventEmitter<ServiceEvents> {
     const r = this.live.current();
     if (!r) {
       const s = this.live.status();
-      throw new AppError("INDEX_NOT_READY", `no index is loaded: ${s.ready ? "" : s.reason}`);
+      throw new AppError("INDEX_NOT_READY", `no index is loaded: ${s.ready ? "" : s.reason}`, s.ready ? {} : { details: { reason: s.code } });
     }
     return r;
   }
@@ -220,7 +215,9 @@ export class QaService extends EventEmitter<ServiceEvents> {
     const known = new Set(retriever.index.manifest.documents.map((d) => d.id));
     const unknown = docs.filter((d) => !known.has(d));
     if (unknown.length)
-      throw new AppError("UNKNOWN_DOCUMENT", `unknown document id(s): ${unknown.join(", ")}; GET /v1/documents lists the indexed ones`);
+      throw new AppError("UNKNOWN_DOCUMENT", `unknown document id(s): ${unknown.join(", ")}; GET /v1/documents lists the indexed ones`, {
+        details: { unknown },
+      });
   }
 
   async search(query: string, k: number, docs?: string[]): Promise<{ results: SearchResultItem[]; tookMs: number }> {
@@ -257,40 +254,48 @@ export class QaService extends EventEmitter<ServiceEvents> {
   }
 
   /**
-   * Answers a question (answer/service.ts ask), with the prompt version the rollout assigns, the
-   * answer cache, citation checks; remembered by answerId for feedback; emits "answered".
+   * Checks an ask request before any answering work: an index is serving (INDEX_NOT_READY), the
+   * documents exist (UNKNOWN_DOCUMENT), the prompt version exists (UNKNOWN_PROMPT_VERSION), the one
+   * the request names or the one the rollout (PROMPT_ROLLOUT) assigns its client. The run it resolves
+   * to answers from the index it checked, so a swap in between changes nothing. A host that streams
+   * calls this before it commits to a response.
+   *
+   * The run answers (answer/service.ts ask) with the answer cache and citation checks, remembers the
+   * answer by answerId for feedback, and emits "answered" (metrics count every host's answers).
    */
-  async ask(req: AskInput, hooks?: AskHooks): Promise<ServiceAskResult> {
+  async prepareAsk(req: AskInput): Promise<PreparedAsk> {
     const retriever = this.retriever();
     this.checkDocs(retriever, req.docs);
     const generation = retriever.index.manifest.generation;
     const { version, assignment } = assignPrompt(this.config.prompt.rollout, this.config.prompt.version, req);
+    await this.prompts.get(version);
     const { clientId: _client, ...request } = req;
-    return inSpan(
-      "qa.ask",
-      async (span) => {
-        let answered: AskResult;
-        try {
-          answered = await ask(this.answerContext(retriever), { ...request, promptVersion: version }, hooks);
-        } catch (err) {
-          if (err instanceof PromptNotFoundError) throw new AppError("UNKNOWN_PROMPT_VERSION", err.message);
-          throw err;
-        }
-        const result: ServiceAskResult = { ...answered, promptAssignment: assignment };
-        span?.setAttributes({
-          "qa.answer_id": result.answerId,
-          "qa.mode": result.mode,
-          "qa.grounded": result.grounded,
-          "qa.cached": result.cached,
-          ...(result.verification ? { "qa.verify.unsupported": result.verification.unsupported.length } : {}),
-        });
-        this.answers.set(result.answerId, { result, req: { question: req.question, docs: req.docs }, generation });
-        const cache = result.cached ? "hit" : !this.cache.enabled ? "off" : req.cache === false ? "bypass" : "miss";
-        this.emit("answered", result, { cache });
-        return result;
-      },
-      { attributes: { "qa.prompt.version": version, "qa.prompt.assignment": assignment, "qa.index.generation": generation, "qa.k": req.k ?? 5 } },
-    );
+    const context = this.answerContext(retriever);
+    const run = (hooks?: AskHooks) =>
+      inSpan(
+        "qa.ask",
+        async (span) => {
+          const answered = await ask(context, { ...request, promptVersion: version }, hooks);
+          const result: ServiceAskResult = { ...answered, promptAssignment: assignment };
+          span?.setAttributes({
+            "qa.answer_id": result.answerId,
+            "qa.mode": result.mode,
+            "qa.grounded": result.grounded,
+            "qa.cached": result.cached,
+            ...(result.verification ? { "qa.verify.unsupported": result.verification.unsupported.length } : {}),
+          });
+          this.answers.set(result.answerId, { result, req: { question: req.question, docs: req.docs }, generation });
+          const cache = result.cached ? "hit" : !this.cache.enabled ? "off" : req.cache === false ? "bypass" : "miss";
+          this.emit("answered", result, { cache });
+          return result;
+        },
+        { attributes: { "qa.prompt.version": version, "qa.prompt.assignment": assignment, "qa.index.generation": generation, "qa.k": req.k ?? 5 } },
+      );
+    return { run };
+  }
+
+  async ask(req: AskInput, hooks?: AskHooks): Promise<ServiceAskResult> {
+    return (await this.prepareAsk(req)).run(hooks);
   }
 
   /** Records feedback on an answer this service gave (UNKNOWN_ANSWER once it is forgotten); emits "feedback". */
@@ -328,12 +333,7 @@ export class QaService extends EventEmitter<ServiceEvents> {
   async promptFor(req: AskRequest): Promise<{ grounded: boolean; system: string; user: string; passages: number; promptVersion: string }> {
     const retriever = this.retriever();
     this.checkDocs(retriever, req.docs);
-    try {
-      return await promptFor(this.answerContext(retriever), req);
-    } catch (err) {
-      if (err instanceof PromptNotFoundError) throw new AppError("UNKNOWN_PROMPT_VERSION", err.message);
-      throw err;
-    }
+    return promptFor(this.answerContext(retriever), req);
   }
 
   documents(): IndexedDocument[] {

@@ -3,6 +3,7 @@
  * the new index is swapped in only after it was written completely.
  */
 import { randomUUID } from "node:crypto";
+import { AppError } from "../errors.js";
 import type { IngestEvent, IngestResult } from "../ingest/pipeline.js";
 
 export interface JobProgress {
@@ -22,12 +23,6 @@ export interface ReindexJob {
   progress: JobProgress;
   result?: Pick<IngestResult, "documents" | "pages" | "chunks" | "embedded" | "skipped" | "missing" | "seconds" | "upToDate">;
   error?: string;
-}
-
-export class JobConflictError extends Error {
-  constructor(public readonly running: string) {
-    super(`re-index job ${running} is still running; wait for it (GET /v1/admin/reindex/${running})`);
-  }
 }
 
 type Build = (onEvent: (e: IngestEvent) => void, opts: { force: boolean }) => Promise<IngestResult>;
@@ -50,9 +45,13 @@ export class Reindexer {
     return this.running !== undefined;
   }
 
-  /** Starts a job and returns it at once; throws JobConflictError while another runs. `force` re-parses every document. */
+  /** Starts a job and returns it at once; throws REINDEX_RUNNING while another runs. `force` re-parses every document. */
   start(opts: { force?: boolean } = {}): ReindexJob {
-    if (this.running) throw new JobConflictError(this.running.job.jobId);
+    const running = this.running?.job.jobId;
+    if (running)
+      throw new AppError("REINDEX_RUNNING", `re-index job ${running} is still running; wait for it (GET /v1/admin/reindex/${running})`, {
+        details: { jobId: running },
+      });
     const job: ReindexJob = {
       jobId: randomUUID(),
       status: "running",

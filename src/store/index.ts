@@ -6,7 +6,6 @@ import { FileIndexStore } from "./file/store.js";
 import type { IndexStore } from "./types.js";
 
 export * from "./types.js";
-export { IndexLoadError } from "./file/store.js";
 export { LangChainVectorStore } from "./langchain.js";
 
 /** The index store for the configuration (INDEX_DIR: files with hnswlib). */
