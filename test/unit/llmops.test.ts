@@ -1,0 +1,148 @@
+/** The pure parts of LLMOps: citation checks, cache keys, rollout buckets, feedback as an evaluation set, the price file. */
+import { describe, expect, it } from "vitest";
+import { AnswerCache, cacheKey, normaliseQuestion } from "../../src/answer/cache.js";
+import { citedSentences, names, quantities, unsupportedBy, verifyAnswer } from "../../src/answer/verify.js";
+import { DEFAULT_PRICES_FILE, loadPricing } from "../../src/config/index.js";
+import { feedbackSet } from "../../src/eval/feedback.js";
+import type { FeedbackRecord } from "../../src/service/feedback.js";
+import { assignPrompt, bucketOf } from "../../src/service/rollout.js";
+
+const P1 = { n: 1, text: "We used the Adam optimizer with beta1 = 0.9. The learning rate was warmed up over the first 4000 steps of training.", heading: "A Note on Transformers, Training" };
+const P2 = { n: 2, text: "Humans compare pairs of short video clips of the agent, about 5,500 comparisons in total.", heading: "Learning from Human Preferences" };
+const abstains = (s: string) => /documents do not cover this/i.test(s);
+
+describe("citation checks", () => {
+  it("reads numbers by value, with magnitude and unit", () => {
+    const q = (t: string) => quantities(t).map((x) => [x.value, x.unit]);
+    expect(q("4,000 steps")).toEqual([[4000, "step"]]);
+    expect(quantities("175B parameters")[0]!.value).toBe(175e9);
+    expect(quantities("175B parameters")[0]!.unit).toBeDefined();
+    expect(q("a 4k context")[0]![0]).toBe(4000);
+    expect(q("2.5 million tokens")[0]![0]).toBe(2.5e6);
+    expect(q("two GPUs")[0]![0]).toBe(2);
+    expect(q("12%")).toEqual([[12, "percent"]]);
+    // A citation marker is not a number.
+    expect(q("as shown [3].")).toEqual([]);
+  });
+
+  it("finds names: capitalised words after the first, acronyms, alphanumeric names", () => {
+    expect(names("The model GPT-3 beats BERT on SuperGLUE, says Brown.")).toEqual(["GPT-3", "BERT", "SuperGLUE", "Brown"]);
+    expect(names("However the results hold.")).toEqual([]);
+  });
+
+  it("groups markers with their sentence (a trailing run belongs to the one before)", () => {
+    const s = citedSentences("Adam was used [1]. Warmup took 4000 steps. [1][2]", new Set([1, 2]));
+    expect(s.map((x) => x.cited)).toEqual([[1], [1, 2]]);
+  });
+
+  it("supports paraphrase and exact numbers; flags a changed number, a wrong unit, a missing name, an unrelated sentence", () => {
+    expect(unsupportedBy("Training used Adam, warming the learning rate up for 4,000 steps.", [P1])).toBeNull();
+    expect(unsupportedBy("The learning rate was warmed up over 8000 steps.", [P1])).toMatch(/number 8000/);
+    expect(unsupportedBy("The learning rate was warmed up over 4000 epochs.", [P1])).toMatch(/unit|4000/);
+    expect(unsupportedBy("We used the RMSProp optimizer with the learning rate warmed up.", [P1])).toMatch(/RMSProp/);
+    expect(unsupportedBy("Positional encodings use sine and cosine functions of frequencies.", [P1])).toMatch(/content words/);
+  });
+
+  it("verifies an answer sentence by sentence: no citation, a citation of a passage not given, the abstention sentence", () => {
+    const v = verifyAnswer("Adam was the optimizer [1]. Humans compared video clips [2]. It is the best [7]. Everyone agrees. The documents do not cover this.", [P1, P2], abstains);
+    expect(v.checked).toBe(4);
+    expect(v.supported).toBe(2);
+    expect(v.unsupported.map((u) => [u.sentence, u.cited, u.reason])).toEqual([
+      ["It is the best [7].", [], "cites no passage that was given"],
+      ["Everyone agrees.", [], "no citation"],
+    ]);
+    // Right fact, wrong passage cited.
+    expect(verifyAnswer("Adam was the optimizer [2].", [P1, P2], abstains).unsupported).toHaveLength(1);
+  });
+});
+
+describe("answer cache", () => {
+  const parts = { standaloneQuestion: "Which optimizer?", promptVersion: "qa-v1", promptHash: "h", model: "m", generation: "g1", k: 5 };
+  it("keys by the normalised question, document scope (as a set), prompt (version and text), model, generation and k", () => {
+    expect(normaliseQuestion("  Which  OPTIMIZER? ")).toBe("which optimizer");
+    expect(cacheKey(parts)).toBe(cacheKey({ ...parts, standaloneQuestion: "which optimizer" }));
+    expect(cacheKey({ ...parts, docs: ["a", "b"] })).toBe(cacheKey({ ...parts, docs: ["b", "a", "a"] }));
+    for (const change of [{ docs: ["a"] }, { promptVersion: "qa-v2" }, { promptHash: "h2" }, { model: "m2" }, { generation: "g2" }, { k: 3 }])
+      expect(cacheKey({ ...parts, ...change }), JSON.stringify(change)).not.toBe(cacheKey(parts));
+  });
+
+  it("drops the least recently used past its size and expires entries after the TTL", async () => {
+    const c = new AnswerCache<{ v: number }>({ size: 2, ttlMs: 60 });
+    c.set("a", { v: 1 });
+    c.set("b", { v: 2 });
+    c.get("a");
+    c.set("c", { v: 3 });
+    expect(c.get("b")).toBeUndefined();
+    expect(c.get("a")).toEqual({ v: 1 });
+    await new Promise((r) => setTimeout(r, 120));
+    expect(c.get("a")).toBeUndefined();
+    const off = new AnswerCache<{ v: number }>({ size: 0, ttlMs: 60 });
+    off.set("a", { v: 1 });
+    expect(off.enabled).toBe(false);
+    expect(off.get("a")).toBeUndefined();
+  });
+});
+
+describe("prompt rollouts", () => {
+  it("assigns a stable share of clients to the rollout version, the rest to the default; a named version wins", () => {
+    const rollout = [{ version: "qa-v2", percent: 10 }];
+    const ids = Array.from({ length: 5000 }, (_, i) => `client-${i}`);
+    const share = ids.filter((id) => assignPrompt(rollout, "qa-v1", { clientId: id }).version === "qa-v2").length / ids.length;
+    expect(share).toBeGreaterThan(0.08);
+    expect(share).toBeLessThan(0.12);
+    for (const id of ids.slice(0, 50)) expect(assignPrompt(rollout, "qa-v1", { clientId: id })).toEqual(assignPrompt(rollout, "qa-v1", { clientId: id }));
+    expect(assignPrompt(rollout, "qa-v1", { clientId: "x", promptVersion: "qa-v3" })).toEqual({ version: "qa-v3", assignment: "requested" });
+    expect(assignPrompt([], "qa-v1", { clientId: "x" })).toEqual({ version: "qa-v1", assignment: "default" });
+    expect(bucketOf("a")).toBeGreaterThanOrEqual(0);
+    expect(bucketOf("a")).toBeLessThan(100);
+  });
+});
+
+describe("feedback as an evaluation set", () => {
+  const rec = (o: Partial<FeedbackRecord>): FeedbackRecord => ({
+    answerId: "00000000-aaaa",
+    rating: "up",
+    at: "2026-01-01T00:00:00Z",
+    question: "q?",
+    standaloneQuestion: "q?",
+    answer: "a [1].",
+    grounded: true,
+    mode: "llm",
+    model: "m",
+    promptVersion: "qa-v1",
+    generation: "g",
+    cached: false,
+    cited: [{ docId: "doc", page: 1 }],
+    ...o,
+  });
+  it("down-rated with an expected answer becomes a question; the latest rating counts; no expected answer is for review", () => {
+    const set = feedbackSet([
+      rec({ answerId: "11111111-a", rating: "up" }),
+      rec({ answerId: "11111111-a", rating: "down", expected: "Adam" }),
+      rec({ answerId: "22222222-b", rating: "down" }),
+      rec({ answerId: "33333333-c", rating: "down", expected: "The documents do not cover this.", promptVersion: "qa-v2" }),
+      rec({ answerId: "44444444-d", rating: "up" }),
+    ]);
+    expect(set.items).toEqual([
+      { id: "fb-11111111", question: "q?", support: null, page: null, doc: null, answers: ["Adam"], kind: "feedback" },
+      { id: "fb-33333333", question: "q?", support: null, page: null, doc: null, answers: [], kind: "unanswerable" },
+      { id: "fb-44444444", question: "q?", support: null, page: null, doc: "doc", answers: [], kind: "feedback" },
+    ]);
+    expect(set.toReview.map((r) => r.answerId)).toEqual(["22222222-b"]);
+    expect(set.live).toEqual([
+      { promptVersion: "qa-v1", up: 1, down: 2, upShare: 1 / 3 },
+      { promptVersion: "qa-v2", up: 0, down: 1, upShare: 0 },
+    ]);
+  });
+});
+
+describe("the price file", () => {
+  it("is valid, dated, sourced, and has hosted and self-hosted options", () => {
+    const p = loadPricing(DEFAULT_PRICES_FILE);
+    expect(p.asOf).toMatch(/^\d{4}-\d{2}/);
+    expect(Object.keys(p.sources).length).toBeGreaterThan(0);
+    for (const m of Object.values(p.hosted)) expect(p.sources[m.vendor], m.vendor).toMatch(/^https:\/\//);
+    expect(p.hosted["gpt-4o-mini"]).toMatchObject({ input: 0.15, output: 0.6, tokenizer: "o200k_base" });
+    expect(Object.keys(p.selfHosted).length).toBeGreaterThan(0);
+  });
+});
