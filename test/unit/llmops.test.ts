@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { AnswerCache, cacheKey, normaliseQuestion } from "../../src/answer/cache.js";
 import { citedSentences, names, quantities, unsupportedBy, verifyAnswer } from "../../src/answer/verify.js";
 import { DEFAULT_PRICES_FILE, loadPricing } from "../../src/config/index.js";
+import { CHAT_OVERHEAD_TOKENS, costTable, countWith, DEFAULT_OUTPUT_TOKENS, formatCostTable, renderCostHtml } from "../../src/eval/cost.js";
 import { feedbackSet } from "../../src/eval/feedback.js";
 import type { FeedbackRecord } from "../../src/service/feedback.js";
 import { assignPrompt, bucketOf } from "../../src/service/rollout.js";
@@ -144,5 +145,53 @@ describe("the price file", () => {
     for (const m of Object.values(p.hosted)) expect(p.sources[m.vendor], m.vendor).toMatch(/^https:\/\//);
     expect(p.hosted["gpt-4o-mini"]).toMatchObject({ input: 0.15, output: 0.6, tokenizer: "o200k_base" });
     expect(Object.keys(p.selfHosted).length).toBeGreaterThan(0);
+  });
+});
+
+describe("the buy-vs-build bill", () => {
+  const pricing = {
+    currency: "USD" as const,
+    asOf: "2025-08",
+    sources: { openai: "https://openai.com/api/pricing/" },
+    hosted: {
+      "m-cheap": { vendor: "openai", input: 1, output: 2, tokenizer: "o200k_base" as const, kind: "chat" as const },
+      "m-old": { vendor: "openai", input: 10, output: 20, tokenizer: "cl100k_base" as const, kind: "chat" as const },
+      embed: { vendor: "openai", input: 0.02, output: 0, tokenizer: "cl100k_base" as const, kind: "embedding" as const },
+    },
+    selfHosted: { gpu: { model: "M 8B", gpus: 2, gpuHourUsd: 3.6, prefillTokensPerSecond: 1000, decodeTokensPerSecond: 100, utilization: 0.5, tokenizer: "approx" as const } },
+  };
+  const samples = [
+    { id: "a", grounded: true, system: "You answer from passages.", user: "Question: which optimizer? Passages: Adam was used." },
+    { id: "b", grounded: false, system: "x", user: "declined: never sent" },
+  ];
+
+  it("costs each option per 1,000 questions from its own token counts; declined questions cost nothing", () => {
+    const r = costTable(samples, pricing, { outputTokens: 100, promptVersion: "qa-v1", sets: ["s.jsonl"], file: "p.json" });
+    const o200 = countWith("o200k_base", samples[0]!.system) + countWith("o200k_base", samples[0]!.user) + CHAT_OVERHEAD_TOKENS;
+    const cl100 = countWith("cl100k_base", samples[0]!.system) + countWith("cl100k_base", samples[0]!.user) + CHAT_OVERHEAD_TOKENS;
+    const row = (n: string) => r.rows.find((x) => x.name === n)!;
+    expect(r.questions).toBe(2);
+    expect(r.modelCalls).toBe(1);
+    expect(row("m-cheap").inputTokensPerQuestion).toBeCloseTo(o200 / 2, 1);
+    expect(row("m-cheap").outputTokensPerQuestion).toBe(50);
+    expect(row("m-cheap").usdPer1kQuestions).toBeCloseTo(((o200 / 2) * 1 + 50 * 2) / 1000, 4);
+    expect(row("m-old").usdPer1kQuestions).toBeCloseTo(((cl100 / 2) * 10 + 50 * 20) / 1000, 4);
+    // GPU seconds: (in / 1000 + 50 / 100) per question, 2 GPUs at $3.6/h, half the hours idle.
+    const seconds = cl100 / 2 / 1000 + 50 / 100;
+    expect(row("gpu").usdPer1kQuestions).toBeCloseTo(((seconds * 2 * 3.6) / 3600 / 0.5) * 1000, 4);
+    expect(row("extractive").usdPer1kQuestions).toBe(0);
+    expect(r.rows.map((x) => x.name)).not.toContain("embed");
+    expect(r.rows.map((x) => x.usdPer1kQuestions)).toEqual([...r.rows.map((x) => x.usdPer1kQuestions)].sort((a, b) => a - b));
+    const text = formatCostTable(r);
+    for (const name of ["m-cheap", "m-old", "gpu", "extractive"]) expect(text).toContain(name);
+    const page = renderCostHtml(r);
+    expect(page.match(/<rect/g)).toHaveLength(4);
+    expect(page).toContain("https://openai.com/api/pricing/");
+  });
+
+  it("--models keeps only the options asked for", () => {
+    const r = costTable(samples, pricing, { models: ["m-old", "extractive"], promptVersion: "qa-v1", sets: [], file: "p.json" });
+    expect(r.rows.map((x) => x.name).sort()).toEqual(["extractive", "m-old"]);
+    expect(r.outputTokens).toBe(DEFAULT_OUTPUT_TOKENS);
   });
 });
