@@ -1,12 +1,14 @@
 /** The pure parts of LLMOps: citation checks, cache keys, rollout buckets, feedback as an evaluation set, the price file. */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { AnswerCache, cacheKey, normaliseQuestion } from "../../src/answer/cache.js";
 import { citedSentences, names, quantities, unsupportedBy, verifyAnswer } from "../../src/answer/verify.js";
 import { DEFAULT_PRICES_FILE, loadPricing } from "../../src/config/index.js";
 import { CHAT_OVERHEAD_TOKENS, costTable, countWith, DEFAULT_OUTPUT_TOKENS, formatCostTable, renderCostHtml } from "../../src/eval/cost.js";
 import { feedbackSet } from "../../src/eval/feedback.js";
 import type { FeedbackRecord } from "../../src/service/feedback.js";
+import { JsonlFeedbackStore } from "../../src/service/index.js";
 import { assignPrompt, bucketOf } from "../../src/service/rollout.js";
+import { tempDir } from "../helpers/fixtures.js";
 
 const P1 = { n: 1, text: "We used the Adam optimizer with beta1 = 0.9. The learning rate was warmed up over the first 4000 steps of training.", heading: "A Note on Transformers, Training" };
 const P2 = { n: 2, text: "Humans compare pairs of short video clips of the agent, about 5,500 comparisons in total.", heading: "Learning from Human Preferences" };
@@ -193,5 +195,27 @@ describe("the buy-vs-build bill", () => {
     const r = costTable(samples, pricing, { models: ["m-old", "extractive"], promptVersion: "qa-v1", sets: [], file: "p.json" });
     expect(r.rows.map((x) => x.name).sort()).toEqual(["extractive", "m-old"]);
     expect(r.outputTokens).toBe(DEFAULT_OUTPUT_TOKENS);
+  });
+});
+
+describe("npm run eval -- --set feedback", () => {
+  it("takes the word feedback as the live set, and exits 2 when no rated answer can be checked", async () => {
+    const { main, parseEvalArgs, FEEDBACK_SET } = await import("../../src/cli/eval.js");
+    expect(parseEvalArgs(["--set", "feedback"]).sets).toEqual([FEEDBACK_SET]);
+    const dir = await tempDir("data");
+    const store = JsonlFeedbackStore.inDataDir(dir);
+    await store.add({
+      answerId: "dddddddd-4", rating: "down", at: "2026-01-01T00:00:00Z", question: "Who?", standaloneQuestion: "Who?", answer: "?", grounded: true,
+      mode: "llm", model: "m", promptVersion: "qa-v1", generation: "g", cached: false, cited: [],
+    });
+    const errors: string[] = [];
+    const spy = vi.spyOn(console, "error").mockImplementation((m: unknown) => void errors.push(String(m)));
+    try {
+      expect(await main(["--set", "feedback", "--no-baseline"], { ...process.env, DATA_DIR: dir, LLM_PROVIDER: "extractive" })).toBe(2);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(errors.join("\n")).toMatch(/feedback to review .*dddddddd-4/);
+    expect(errors.join("\n")).toMatch(/no rated answer in .*feedback\.jsonl can be checked \(1 records, 1 down-rated/);
   });
 });
