@@ -1,7 +1,7 @@
 // The page's wiring: the form and keyboard (Enter asks, Shift+Enter new line, Escape stops), the ask
 // flow (POST /v1/ask with stream:true, the conversation's history and the document scope, then the
 // stream's citations/token/done/error events), Stop, New conversation, Copy, and the prompt picker.
-import { ApiError, fetchPrompts, isAbort, postAsk } from "./api.js";
+import { ApiError, fetchPrompts, isAbort, postAsk, postFeedback } from "./api.js";
 import { copyAnswer } from "./copy.js";
 import { byId, formatMs, messageOf } from "./dom.js";
 import { createTurnView, hideError, setStatus, showError } from "./render.js";
@@ -83,7 +83,7 @@ async function submit() {
   // Earlier answers keep their sources one click away; the new answer's are open.
   for (const v of views) v.collapseSources();
   const turn = conversation.add(question, selection);
-  const view = createTurnView(turn, { onCopy: () => void copy(turn, view) });
+  const view = createTurnView(turn, { onCopy: () => void copy(turn, view), onFeedback: postFeedback });
   views.push(view);
   el.turns.append(view.li);
   showConversation();
