@@ -5,7 +5,7 @@
  * Screenshots of each state go to /tmp/web-*.png.
  */
 import { existsSync } from "node:fs";
-import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { chromium, type Browser, type BrowserContextOptions, type Page } from "playwright-core";
@@ -147,7 +147,11 @@ beforeAll(async () => {
     INDEX_DIR: path.join(dir, "index"),
     CORPUS_DIR: corpusDir,
     CORPUS_MANIFEST: manifest,
+    DATA_DIR: path.join(dir, "data"),
     LLM_PROVIDER: "extractive",
+    // The page tests ask the same questions again and expect the (slow, stoppable) model each time:
+    // no answer cache here (it has its own tests, test/server/llmops.test.ts).
+    ANSWER_CACHE_SIZE: "0",
     RATE_LIMIT_PER_MINUTE: "0",
     // The server shares this process with the browser driver, whose work would count as event-loop delay.
     MAX_EVENT_LOOP_DELAY_MS: "0",
@@ -600,6 +604,29 @@ describe("web page as a chat", () => {
       };
       const pdf = await page.evaluate<string>(`import("/js/copy.js").then((m) => m.answerText(${JSON.stringify(turn)}).text)`);
       expect(pdf).toBe("Adam [2].\n\nSources:\n[2] Attention Is All You Need, p. 7, 5.3 Optimizer — https://arxiv.org/pdf/1706.03762#page=7\n");
+      expect(problems).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  it("thumbs down on an answer stores the feedback for that answer, and says so", async () => {
+    const { page, problems, close } = await open();
+    try {
+      const answered = new Promise<any>((resolve) =>
+        page.on("response", (r) => {
+          if (r.request().method() === "POST" && new URL(r.url()).pathname === "/v1/ask") r.text().then((t) => resolve(t));
+        }),
+      );
+      expect(await ask(page, OPTIMIZER_Q)).toBe("done");
+      const body = String(await answered);
+      const answerId = /"answerId":"([0-9a-f-]{36})"/.exec(body)?.[1];
+      expect(answerId, "the answer carries an answerId").toBeDefined();
+      await page.click(`${LAST} .thumb[data-rating="down"]`);
+      await page.waitForFunction(() => document.querySelector(".turn:last-child .feedback-status")?.textContent === "Thanks for the feedback");
+      expect(await page.getAttribute(`${LAST} .thumb[data-rating="down"]`, "aria-pressed")).toBe("true");
+      const lines = (await readFile(path.join(dir, "data", "feedback.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+      expect(lines.find((l) => l.answerId === answerId)).toMatchObject({ rating: "down", question: OPTIMIZER_Q, mode: "extractive" });
       expect(problems).toEqual([]);
     } finally {
       await close();
