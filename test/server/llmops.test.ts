@@ -113,6 +113,27 @@ describe("answer cache", () => {
     expect(llm.requests).toHaveLength(2);
   });
 
+  it("an index swap (re-index) invalidates: the same question reaches the model again", async () => {
+    const auth = { authorization: "Bearer t0ken-for-tests" };
+    const s = await serve({ ADMIN_TOKEN: "t0ken-for-tests" });
+    const before = (await getJson(s.url, "/readyz")).body.generation;
+    await postJson(s.url, "/v1/ask", { question });
+    expect((await postJson(s.url, "/v1/ask", { question })).body.cached).toBe(true);
+    const job = await postJson(s.url, "/v1/admin/reindex", { force: true }, auth);
+    expect(job.status).toBe(202);
+    const until = Date.now() + 60_000;
+    let status = "running";
+    while (status === "running" && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 50));
+      status = (await getJson(s.url, `/v1/admin/reindex/${job.body.jobId}`, auth)).body.status;
+    }
+    expect(status).toBe("succeeded");
+    expect((await getJson(s.url, "/readyz")).body.generation).not.toBe(before);
+    const after = await postJson(s.url, "/v1/ask", { question });
+    expect(after.headers.get("x-cache")).toBe("miss");
+    expect(llm.requests).toHaveLength(2);
+  });
+
   it("is off with ANSWER_CACHE_SIZE=0: every ask calls the model", async () => {
     const s = await serve({ ANSWER_CACHE_SIZE: "0" });
     await postJson(s.url, "/v1/ask", { question });

@@ -87,6 +87,24 @@ describe("answer cache", () => {
 });
 
 describe("prompt rollouts", () => {
+  it("PROMPT_ROLLOUT is validated at start: the syntax, the shares, a template for each version, not the default itself", async () => {
+    const { loadConfig } = await import("../../src/config/index.js");
+    const issues = (v: string) => {
+      try {
+        loadConfig({ PROMPT_ROLLOUT: v });
+      } catch (err) {
+        return (err as { details: { issues: Array<{ path: string; message: string }> } }).details.issues.map((i) => `${i.path}: ${i.message}`).join("; ");
+      }
+      return "";
+    };
+    expect(loadConfig({ PROMPT_ROLLOUT: "qa-v2:10" }).prompt.rollout).toEqual([{ version: "qa-v2", percent: 10 }]);
+    expect(issues("qa-v2")).toMatch(/PROMPT_ROLLOUT: expected VERSION:PERCENT/);
+    expect(issues("qa-v2:0")).toMatch(/PROMPT_ROLLOUT/);
+    expect(issues("qa-v2:60,qa-v3:50")).toMatch(/PROMPT_ROLLOUT: the rollout shares add up to more than 100%/);
+    expect(issues("qa-v9:10")).toMatch(/PROMPT_ROLLOUT: prompt version "qa-v9" has no template/);
+    expect(issues("qa-v1:10")).toMatch(/PROMPT_ROLLOUT: rolls out the default prompt/);
+  });
+
   it("assigns a stable share of clients to the rollout version, the rest to the default; a named version wins", () => {
     const rollout = [{ version: "qa-v2", percent: 10 }];
     const ids = Array.from({ length: 5000 }, (_, i) => `client-${i}`);
