@@ -472,7 +472,8 @@ describe("web page as a chat", () => {
     try {
       const bodies = askBodies(page);
       expect(await ask(page, OPTIMIZER_Q)).toBe("done");
-      expect(bodies[0]).toEqual({ question: OPTIMIZER_Q, stream: true, promptVersion: "qa-v1" });
+      // Each conversation has its id (sticky prompt rollouts), the same on every question of it.
+      expect(bodies[0]).toEqual({ question: OPTIMIZER_Q, stream: true, promptVersion: "qa-v1", conversationId: expect.stringMatching(/^[\w.:-]{8,128}$/) });
       expect(await page.isHidden(`${LAST} .standalone`)).toBe(true);
 
       const followUp = "How many warmup steps did it use?";
@@ -483,7 +484,7 @@ describe("web page as a chat", () => {
         { role: "user", content: OPTIMIZER_Q },
         { role: "assistant", content: withoutMarkers(first.answer) },
       ];
-      expect(bodies[1]).toEqual({ question: followUp, stream: true, promptVersion: "qa-v1", history });
+      expect(bodies[1]).toEqual({ question: followUp, stream: true, promptVersion: "qa-v1", history, conversationId: bodies[0].conversationId });
       expect(first.answer).toMatch(/\[\d+\]/); // the answer had markers; the history has none
       expect(bodies[1].history[1].content).not.toMatch(/\[\d+\]/);
       expect(bodies[1].history[1].content).toContain("Adam optimizer");
@@ -515,7 +516,8 @@ describe("web page as a chat", () => {
       expect(await page.isVisible("#conversation-panel")).toBe(false);
       expect(await page.evaluate(() => document.activeElement?.id)).toBe("question");
       expect(await ask(page, OPTIMIZER_Q)).toBe("done");
-      expect(bodies[7]).toEqual({ question: OPTIMIZER_Q, stream: true, promptVersion: "qa-v1" });
+      expect(bodies[7]).toEqual({ question: OPTIMIZER_Q, stream: true, promptVersion: "qa-v1", conversationId: expect.stringMatching(/^[\w.:-]{8,128}$/) });
+      expect(bodies[7].conversationId).not.toBe(bodies[0].conversationId);
       expect(await page.locator(".turn").count()).toBe(1);
       expect(problems).toEqual([]);
     } finally {

@@ -37,6 +37,9 @@ const scope = createScopePicker({
   scope: byId("scope"),
 });
 
+/** Names the conversation to the server: it keeps a conversation on one prompt version under PROMPT_ROLLOUT. */
+const newConversationId = () => (globalThis.crypto?.randomUUID ? crypto.randomUUID() : `c-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`);
+let conversationId = newConversationId();
 /** The running request's controller; null when idle. */
 /** @type {AbortController | null} */
 let controller = null;
@@ -74,7 +77,7 @@ async function submit() {
   if (selection.docs?.length === 0) return fail({ code: "NO_DOCUMENTS", message: "Select at least one document, or choose “Select all”." });
 
   /** @type {Record<string, unknown>} */
-  const body = { question, stream: true };
+  const body = { question, stream: true, conversationId };
   const history = conversation.history();
   if (history.length) body.history = history;
   if (selection.docs) body.docs = selection.docs;
@@ -171,6 +174,7 @@ async function copy(turn, view) {
 function newConversation() {
   controller?.abort();
   conversation.clear();
+  conversationId = newConversationId();
   views = [];
   el.turns.replaceChildren();
   hideError(el.error);
