@@ -315,6 +315,16 @@ describe("traces", () => {
     expect(logged.at(-1)?.traceId).toBe(traceId);
   });
 
+  it("a streamed answer's LLM span has the usage and finish reason too", async () => {
+    const exporter = new InMemorySpanExporter();
+    const s = await serve({}, { spanExporter: exporter });
+    const r = await postSse(s.url, "/v1/ask", { question, stream: true });
+    expect(r.events.at(-1)!.event).toBe("done");
+    await new Promise((res) => setTimeout(res, 50));
+    const chat = exporter.getFinishedSpans().find((sp) => sp.name === "chat test-model");
+    expect(chat?.attributes).toMatchObject({ "gen_ai.usage.input_tokens": 300, "gen_ai.usage.output_tokens": 12, "gen_ai.response.finish_reasons": ["stop"], "qa.usage.source": "server" });
+  });
+
   it("continues the caller's trace from its traceparent header", async () => {
     const exporter = new InMemorySpanExporter();
     const s = await serve({}, { spanExporter: exporter });
