@@ -26,6 +26,7 @@ export const ERRORS = {
   FORBIDDEN: client("the admin token is wrong"),
   ADMIN_DISABLED: client("admin routes are off because ADMIN_TOKEN is not set"),
   NOT_FOUND: client("no such route, re-index job or document"),
+  UNKNOWN_ANSWER: client("feedback names an answerId this server did not give, or gave too long ago to remember (the last 10,000 since it started)"),
   REINDEX_RUNNING: client("a re-index job is running; retry when it has finished"),
   DOCUMENT_EXISTS: client("a document with that id is already in the corpus"),
   PAYLOAD_TOO_LARGE: client("the request body is over BODY_LIMIT, or the document over UPLOAD_LIMIT_MB"),

@@ -1,5 +1,5 @@
 /**
- * The Express application: middleware (request ids and logs, metrics, helmet, CORS, load shedding,
+ * The Express application: middleware (the request's trace span, request ids and logs, metrics, helmet, CORS, load shedding,
  * timeouts, rate limits, body limits), the routes, the static web page, and the single error handler.
  */
 import { createRequire } from "node:module";
@@ -17,8 +17,10 @@ import type { Metrics } from "./metrics.js";
 import { overload } from "./overload.js";
 import { rateLimits } from "./rate-limit.js";
 import { adminRoutes } from "./routes/admin.js";
+import { feedbackRoutes } from "./routes/feedback.js";
 import { infoRoutes } from "./routes/info.js";
 import { queryRoutes } from "./routes/query.js";
+import { traceRequests } from "./tracing.js";
 
 export interface AppDeps {
   service: QaService;
@@ -33,6 +35,8 @@ export function createApp({ service, logger, metrics, isShuttingDown = () => fal
   app.disable("x-powered-by");
   app.set("trust proxy", "loopback");
 
+  const tracing = traceRequests();
+  app.use(tracing.start);
   app.use(requestContext(logger));
   app.use(observe(metrics));
   app.use(
@@ -40,7 +44,7 @@ export function createApp({ service, logger, metrics, isShuttingDown = () => fal
       contentSecurityPolicy: { directives: { "default-src": ["'self'"], "script-src": ["'self'"], "style-src": ["'self'"], "img-src": ["'self'", "data:"] } },
     }),
   );
-  if (http.corsOrigins.length) app.use(cors({ origin: http.corsOrigins.includes("*") ? "*" : http.corsOrigins, exposedHeaders: ["X-Request-Id"] }));
+  if (http.corsOrigins.length) app.use(cors({ origin: http.corsOrigins.includes("*") ? "*" : http.corsOrigins, exposedHeaders: ["X-Request-Id", "X-Cache", "traceparent"] }));
   app.use((_req, res, next) => {
     if (isShuttingDown()) res.setHeader("Connection", "close");
     next();
@@ -50,12 +54,14 @@ export function createApp({ service, logger, metrics, isShuttingDown = () => fal
   app.use(timeout(http.requestTimeoutMs));
   app.use(rateLimits(http, { llmConfigured: service.llm !== undefined }));
   app.use(express.json({ limit: http.bodyLimit, type: ["application/json", "application/*+json"] }));
+  app.use(tracing.resume);
 
   app.use(infoRoutes(service, metrics, isShuttingDown));
   // Right before the search and ask handlers: leaving a router that did not match goes through
   // setImmediate, so requests queue behind other work there too; the wait is measured after that.
   app.use(shedding.beforeWork);
   app.use(queryRoutes(service, metrics));
+  app.use(feedbackRoutes(service));
   app.use(adminRoutes(service));
   // The web page's one third-party module, served from node_modules (the CSP allows scripts from 'self' only: no CDN).
   app.use("/vendor/eventsource-parser", express.static(vendorDir("eventsource-parser"), { index: false, maxAge: "1h" }));
