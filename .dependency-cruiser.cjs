@@ -2,7 +2,7 @@
  * The layering rule, checked in `npm test` (npm run lint:deps): dependencies point one way,
  *   cli -> server -> service -> answer -> retrieval -> store,
  * with ingest (the indexing job), corpus (documents), embed (vectors), eval (quality) beside them,
- * and text, config, errors at the bottom, usable by all. No cycles; nothing imports server/ or cli/.
+ * and text, config, telemetry, errors at the bottom, usable by all. No cycles; nothing imports server/ or cli/.
  */
 const layer = (name) => `^src/${name}/`;
 const forbid = (name, from, to, comment) => ({ name, severity: "error", comment, from: { path: from }, to: { path: to } });
@@ -22,6 +22,7 @@ module.exports = {
     forbid("corpus-is-low", layer("corpus"), "^src/(ingest|retrieval|answer|service|server|cli|eval|store|embed)/", "the document list and fetching depend on nothing above them"),
     forbid("text-is-the-base", layer("text"), "^src/(?!text/)", "text analysis depends on nothing else in the project"),
     forbid("config-is-the-base", layer("config"), "^src/(?!config/|errors)", "configuration is read before anything else exists"),
+    forbid("telemetry-is-the-base", layer("telemetry"), "^src/(?!telemetry/)", "tracing helpers every layer may use; they know nothing of the layers"),
   ],
   options: {
     doNotFollow: { path: "node_modules" },

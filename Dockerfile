@@ -60,10 +60,11 @@ COPY --from=build /app/node_modules ./node_modules
 COPY package.json ./
 COPY src ./src
 COPY prompts ./prompts
+COPY pricing ./pricing
 COPY public ./public
 COPY --chown=node:node corpus/manifest.json ./corpus/manifest.json
-RUN mkdir -p /app/index \
- && chown node:node /app/corpus /app/index
+RUN mkdir -p /app/index /app/data \
+ && chown node:node /app/corpus /app/index /app/data
 
 USER node
 EXPOSE 3000

@@ -29,6 +29,7 @@ export const ERRORS = {
   ADMIN_DISABLED: client("admin routes are off because ADMIN_TOKEN is not set"),
   NOT_FOUND: client("no such route, re-index job or document"),
   MODEL_NOT_FOUND: client("the OpenAI-compatible `model` is none of GET /v1/models"),
+  UNKNOWN_ANSWER: client("feedback names an answerId this server did not give, or gave too long ago to remember (the last 10,000 since it started)"),
   REINDEX_RUNNING: client("a re-index job is running; retry when it has finished"),
   DOCUMENT_EXISTS: client("a document with that id is already in the corpus"),
   DOCUMENT_CHANGED: client("the document's file in the corpus folder is no longer the indexed one; re-index to serve it"),

@@ -5,7 +5,7 @@
  * Screenshots of each state go to /tmp/web-*.png.
  */
 import { existsSync } from "node:fs";
-import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { chromium, type Browser, type BrowserContextOptions, type Page } from "playwright-core";
@@ -148,7 +148,11 @@ beforeAll(async () => {
     INDEX_DIR: path.join(dir, "index"),
     CORPUS_DIR: corpusDir,
     CORPUS_MANIFEST: manifest,
+    DATA_DIR: path.join(dir, "data"),
     LLM_PROVIDER: "extractive",
+    // The page tests ask the same questions again and expect the (slow, stoppable) model each time:
+    // no answer cache here (it has its own tests, test/server/llmops.test.ts).
+    ANSWER_CACHE_SIZE: "0",
     RATE_LIMIT_PER_MINUTE: "0",
     // The server shares this process with the browser driver, whose work would count as event-loop delay.
     MAX_EVENT_LOOP_DELAY_MS: "0",
@@ -471,7 +475,8 @@ describe("web page as a chat", () => {
     try {
       const bodies = askBodies(page);
       expect(await ask(page, OPTIMIZER_Q)).toBe("done");
-      expect(bodies[0]).toEqual({ question: OPTIMIZER_Q, stream: true, promptVersion: "qa-v1" });
+      // Each conversation has its id (sticky prompt rollouts), the same on every question of it.
+      expect(bodies[0]).toEqual({ question: OPTIMIZER_Q, stream: true, promptVersion: "qa-v1", conversationId: expect.stringMatching(/^[\w.:-]{8,128}$/) });
       expect(await page.isHidden(`${LAST} .standalone`)).toBe(true);
 
       const followUp = "How many warmup steps did it use?";
@@ -482,7 +487,7 @@ describe("web page as a chat", () => {
         { role: "user", content: OPTIMIZER_Q },
         { role: "assistant", content: withoutMarkers(first.answer) },
       ];
-      expect(bodies[1]).toEqual({ question: followUp, stream: true, promptVersion: "qa-v1", history });
+      expect(bodies[1]).toEqual({ question: followUp, stream: true, promptVersion: "qa-v1", history, conversationId: bodies[0].conversationId });
       expect(first.answer).toMatch(/\[\d+\]/); // the answer had markers; the history has none
       expect(bodies[1].history[1].content).not.toMatch(/\[\d+\]/);
       expect(bodies[1].history[1].content).toContain("Adam optimizer");
@@ -514,7 +519,8 @@ describe("web page as a chat", () => {
       expect(await page.isVisible("#conversation-panel")).toBe(false);
       expect(await page.evaluate(() => document.activeElement?.id)).toBe("question");
       expect(await ask(page, OPTIMIZER_Q)).toBe("done");
-      expect(bodies[7]).toEqual({ question: OPTIMIZER_Q, stream: true, promptVersion: "qa-v1" });
+      expect(bodies[7]).toEqual({ question: OPTIMIZER_Q, stream: true, promptVersion: "qa-v1", conversationId: expect.stringMatching(/^[\w.:-]{8,128}$/) });
+      expect(bodies[7].conversationId).not.toBe(bodies[0].conversationId);
       expect(await page.locator(".turn").count()).toBe(1);
       expect(problems).toEqual([]);
     } finally {
@@ -603,6 +609,29 @@ describe("web page as a chat", () => {
       };
       const pdf = await page.evaluate<string>(`import("/js/copy.js").then((m) => m.answerText(${JSON.stringify(turn)}).text)`);
       expect(pdf).toBe("Adam [2].\n\nSources:\n[2] Attention Is All You Need, p. 7, 5.3 Optimizer — https://arxiv.org/pdf/1706.03762#page=7\n");
+      expect(problems).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  it("thumbs down on an answer stores the feedback for that answer, and says so", async () => {
+    const { page, problems, close } = await open();
+    try {
+      const answered = new Promise<any>((resolve) =>
+        page.on("response", (r) => {
+          if (r.request().method() === "POST" && new URL(r.url()).pathname === "/v1/ask") r.text().then((t) => resolve(t));
+        }),
+      );
+      expect(await ask(page, OPTIMIZER_Q)).toBe("done");
+      const body = String(await answered);
+      const answerId = /"answerId":"([0-9a-f-]{36})"/.exec(body)?.[1];
+      expect(answerId, "the answer carries an answerId").toBeDefined();
+      await page.click(`${LAST} .thumb[data-rating="down"]`);
+      await page.waitForFunction(() => document.querySelector(".turn:last-child .feedback-status")?.textContent === "Thanks for the feedback");
+      expect(await page.getAttribute(`${LAST} .thumb[data-rating="down"]`, "aria-pressed")).toBe("true");
+      const lines = (await readFile(path.join(dir, "data", "feedback.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+      expect(lines.find((l) => l.answerId === answerId)).toMatchObject({ rating: "down", question: OPTIMIZER_Q, mode: "extractive" });
       expect(problems).toEqual([]);
     } finally {
       await close();

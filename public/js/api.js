@@ -1,4 +1,4 @@
-// HTTP calls to the service: GET /v1/documents, GET /v1/prompts and POST /v1/ask.
+// HTTP calls to the service: GET /v1/documents, GET /v1/prompts, POST /v1/ask and POST /v1/feedback.
 // A failed request becomes an ApiError carrying the server's {error: {code, message}} and the status.
 
 export class ApiError extends Error {
@@ -35,6 +35,17 @@ export async function postAsk(body, signal) {
   });
   if (!res.ok) throw await errorOf(res);
   return res;
+}
+
+/** POST /v1/feedback {answerId, rating: "up"|"down"}; rejects with an ApiError on a non-2xx status. */
+export async function postFeedback(answerId, rating) {
+  const res = await fetch("/v1/feedback", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify({ answerId, rating }),
+  });
+  if (!res.ok) throw await errorOf(res);
+  return res.json();
 }
 
 export function isAbort(err) {

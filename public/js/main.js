@@ -1,7 +1,7 @@
 // The page's wiring: the form and keyboard (Enter asks, Shift+Enter new line, Escape stops), the ask
 // flow (POST /v1/ask with stream:true, the conversation's history and the document scope, then the
 // stream's citations/token/done/error events), Stop, New conversation, Copy, and the prompt picker.
-import { ApiError, fetchPrompts, isAbort, postAsk } from "./api.js";
+import { ApiError, fetchPrompts, isAbort, postAsk, postFeedback } from "./api.js";
 import { copyAnswer } from "./copy.js";
 import { byId, formatMs, messageOf } from "./dom.js";
 import { createTurnView, hideError, setStatus, showError } from "./render.js";
@@ -37,6 +37,9 @@ const scope = createScopePicker({
   scope: byId("scope"),
 });
 
+/** Names the conversation to the server: it keeps a conversation on one prompt version under PROMPT_ROLLOUT. */
+const newConversationId = () => (globalThis.crypto?.randomUUID ? crypto.randomUUID() : `c-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`);
+let conversationId = newConversationId();
 /** The running request's controller; null when idle. */
 /** @type {AbortController | null} */
 let controller = null;
@@ -74,7 +77,7 @@ async function submit() {
   if (selection.docs?.length === 0) return fail({ code: "NO_DOCUMENTS", message: "Select at least one document, or choose “Select all”." });
 
   /** @type {Record<string, unknown>} */
-  const body = { question, stream: true };
+  const body = { question, stream: true, conversationId };
   const history = conversation.history();
   if (history.length) body.history = history;
   if (selection.docs) body.docs = selection.docs;
@@ -83,7 +86,7 @@ async function submit() {
   // Earlier answers keep their sources one click away; the new answer's are open.
   for (const v of views) v.collapseSources();
   const turn = conversation.add(question, selection);
-  const view = createTurnView(turn, { onCopy: () => void copy(turn, view) });
+  const view = createTurnView(turn, { onCopy: () => void copy(turn, view), onFeedback: postFeedback });
   views.push(view);
   el.turns.append(view.li);
   showConversation();
@@ -171,6 +174,7 @@ async function copy(turn, view) {
 function newConversation() {
   controller?.abort();
   conversation.clear();
+  conversationId = newConversationId();
   views = [];
   el.turns.replaceChildren();
   hideError(el.error);

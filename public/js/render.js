@@ -11,9 +11,10 @@ const MARKERS = /\[(\d+(?:\s*[,;]\s*\d+)*)\]/g;
 
 /**
  * The DOM of one turn, and the updates the asking flow makes to it.
- * @param {import("./state.js").Turn} turn @param {{onCopy: () => void}} actions
+ * @param {import("./state.js").Turn} turn
+ * @param {{onCopy: () => void, onFeedback?: (answerId: string, rating: "up" | "down") => Promise<unknown>}} actions
  */
-export function createTurnView(turn, { onCopy }) {
+export function createTurnView(turn, { onCopy, onFeedback }) {
   const li = h("li", "turn");
   li.dataset.turn = String(turn.id);
 
@@ -42,6 +43,25 @@ export function createTurnView(turn, { onCopy }) {
   const copyStatus = h("span", "copy-status");
   copyStatus.setAttribute("role", "status");
   actions.append(copy, copyStatus);
+  // Thumbs up / down (POST /v1/feedback), shown once the answer has an answerId.
+  const feedback = h("span", "feedback");
+  feedback.hidden = true;
+  const feedbackStatus = h("span", "feedback-status");
+  feedbackStatus.setAttribute("role", "status");
+  const thumb = (rating, label, symbol) => {
+    const b = h("button", "secondary thumb", symbol);
+    b.setAttribute("type", "button");
+    b.setAttribute("aria-label", `${label}: answer ${turn.id}`);
+    b.setAttribute("aria-pressed", "false");
+    b.dataset.rating = rating;
+    return b;
+  };
+  const up = thumb("up", "Good answer", "👍");
+  const down = thumb("down", "Bad answer", "👎");
+  feedback.append(up, down, feedbackStatus);
+  actions.append(feedback);
+  const verified = h("p", "verification");
+  verified.hidden = true;
 
   const sources = /** @type {HTMLDetailsElement} */ (h("details", "sources"));
   sources.open = true;
@@ -51,7 +71,7 @@ export function createTurnView(turn, { onCopy }) {
   const list = h("ol", "citations");
   sources.append(summary, list);
 
-  panel.append(answer, warning, usage, actions, sources);
+  panel.append(answer, warning, verified, usage, actions, sources);
   li.append(question, panel);
 
   const setState = (state) => {
@@ -96,6 +116,33 @@ export function createTurnView(turn, { onCopy }) {
       if (r.warning) {
         warning.replaceChildren(h("strong", "", "Warning: "), document.createTextNode(String(r.warning)));
         warning.hidden = false;
+      }
+      const unsupported = r.verification?.unsupported ?? [];
+      if (unsupported.length) {
+        verified.replaceChildren(
+          h("strong", "", `${unsupported.length} of ${r.verification.checked} sentences not found in the passages they cite: `),
+          document.createTextNode(unsupported.map((u) => `“${u.sentence}”`).join(" ")),
+        );
+        verified.hidden = false;
+      }
+      if (r.answerId && onFeedback) {
+        feedback.hidden = false;
+        for (const b of [up, down])
+          b.onclick = () => {
+            for (const x of [up, down]) x.disabled = true;
+            onFeedback(String(r.answerId), /** @type {"up" | "down"} */ (b.dataset.rating)).then(
+              () => {
+                b.setAttribute("aria-pressed", "true");
+                feedbackStatus.textContent = "Thanks for the feedback";
+                feedbackStatus.dataset.state = "ok";
+              },
+              (err) => {
+                for (const x of [up, down]) x.disabled = false;
+                feedbackStatus.textContent = `Feedback not saved: ${err.message || "error"}`;
+                feedbackStatus.dataset.state = "error";
+              },
+            );
+          };
       }
       renderUsage(usage, r);
       const searched = String(r.standaloneQuestion ?? "").trim();

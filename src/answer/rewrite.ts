@@ -1,6 +1,6 @@
 /** Follow-up questions become standalone questions for retrieval. */
 import { words, isStopWord } from "../text/analyze.js";
-import type { ChatModel } from "./llm.js";
+import { callModel, type ChatModel } from "./llm.js";
 import type { PromptLibrary } from "./prompts.js";
 import { fill } from "./prompts.js";
 
@@ -27,10 +27,11 @@ export async function rewriteWithModel(
   history: Turn[],
   model: ChatModel,
   prompts: PromptLibrary,
+  generation?: string,
 ): Promise<{ text: string; promptTokens: number; completionTokens: number }> {
   const t = await prompts.get("rewrite-v1");
   const transcript = history.slice(-6).map((h) => `${h.role}: ${h.content}`).join("\n");
-  const reply = await model.complete(t.system, fill(t.user, { history: transcript, question }));
+  const reply = await callModel(model, t.system, fill(t.user, { history: transcript, question }), {}, { purpose: "rewrite", promptVersion: t.version, generation });
   const text = reply.text.split("\n")[0]!.trim();
   return { ...reply, text: text.length > 3 ? text : question };
 }

@@ -1,18 +1,23 @@
 /**
- * Answering a question: rewrite a follow-up, retrieve, decide whether the evidence is strong enough,
- * then answer through the LLM (streaming tokens) or extractively; fall back to extractive when the LLM fails.
+ * Answering a question: rewrite a follow-up, look the answer up in the cache, retrieve, decide whether
+ * the evidence is strong enough, then answer through the LLM (streaming tokens) or extractively; fall
+ * back to extractive when the LLM fails; check an LLM answer's sentences against the passages they cite.
  */
+import { createHash, randomUUID } from "node:crypto";
 import type { Config } from "../config/index.js";
+import { annotate, inSpan } from "../telemetry/index.js";
 import type { QueryAnalysis } from "../retrieval/query.js";
 import { viewHit, type HitView, type Retriever } from "../retrieval/retriever.js";
 import { numberPassages, packPassages, renderPassages, type Passage } from "./context.js";
 import { costOf, NO_USAGE, type Usage } from "./cost.js";
 import { DEFAULT_EVIDENCE_LIMITS, judgeEvidence, type EvidenceLimits } from "./evidence.js";
 import { DEFAULT_READER, extractAnswer, type ExtractiveAnswer } from "./extractive.js";
-import type { ChatModel } from "./llm.js";
+import { AnswerCache, cacheKey } from "./cache.js";
+import { callModel, type ChatModel } from "./llm.js";
 import { fill, type PromptLibrary, type PromptTemplate } from "./prompts.js";
 import { rewriteByRule, rewriteWithModel, type Turn } from "./rewrite.js";
 import { sectionAnchor } from "../text/anchors.js";
+import { citedSentences, verifyAnswer, type Verification } from "./verify.js";
 
 export const NOT_COVERED = "The documents do not cover this.";
 const NOT_COVERED_PATTERN = /documents do not cover this|not (contained|covered|mentioned) in the (passages|documents)/i;
@@ -25,6 +30,16 @@ export interface AskRequest {
   history?: Turn[];
   /** Per-request generation settings (LLM mode; the extractive reader has none). Unset: the configured ones. */
   generation?: GenerationOptions;
+  /** false: neither read nor fill the answer cache for this request. */
+  cache?: boolean;
+}
+
+/** What to do with an LLM answer some of whose sentences its citations do not support (VERIFY_ACTION). */
+export type VerifyAction = "flag" | "drop" | "abstain";
+
+/** The check of an LLM answer's sentences against the passages they cite (answer/verify.ts), and what was done. */
+export interface AnswerVerification extends Verification {
+  action: VerifyAction;
 }
 
 export interface GenerationOptions {
@@ -47,6 +62,8 @@ export interface Citation extends HitView {
 }
 
 export interface AskResult {
+  /** Names this answer for feedback (POST /v1/feedback); a cached answer served again gets a new one. */
+  answerId: string;
   answer: string;
   grounded: boolean;
   mode: "llm" | "extractive";
@@ -57,8 +74,17 @@ export interface AskResult {
   citations: Citation[];
   usage: Usage;
   timings: { retrievalMs: number; generationMs: number; totalMs: number };
+  /** Served from the answer cache: no retrieval, no model call (usage is only what a follow-up rewrite spent). */
+  cached: boolean;
+  /** On a cache hit: what the answer cost when it was made. */
+  savedUsage?: Usage;
+  /** LLM answers: each sentence checked against the passages it cites. */
+  verification?: AnswerVerification;
   warning?: string;
 }
+
+/** What the cache keeps of an answer: everything but what belongs to one request. */
+export type CachedAnswer = Omit<AskResult, "answerId" | "timings" | "cached" | "savedUsage" | "standaloneQuestion">;
 
 export interface AskHooks {
   onCitations?: (citations: Citation[]) => void;
@@ -71,6 +97,8 @@ export interface AnswerContext {
   prompts: PromptLibrary;
   /** Absent in extractive mode. */
   llm?: ChatModel;
+  /** Absent: no caching. */
+  cache?: AnswerCache<CachedAnswer>;
   settings: {
     defaultK: number;
     promptVersion: string;
@@ -80,32 +108,109 @@ export interface AnswerContext {
     /** Extractive reader: weight of the passage's retrieval score against the window's. */
     readerPrior?: number;
     prices: Config["prices"];
+    /** What to do with unsupported sentences of an LLM answer (default flag: report them only). */
+    verifyAction?: VerifyAction;
   };
 }
 
 /**
- * rewrite -> retrieve -> judge evidence -> generate (LLM) or extract -> fall back to extracting when the
- * LLM fails. Weak evidence declines without a model call. Each step is a function below.
+ * rewrite -> cache lookup -> retrieve -> judge evidence -> generate (LLM) or extract -> fall back to
+ * extracting when the LLM fails -> verify an LLM answer's citations -> cache. Weak evidence declines
+ * without a model call. Each step is a function below, and a span when tracing is on.
  */
 export async function ask(ctx: AnswerContext, req: AskRequest, hooks: AskHooks = {}): Promise<AskResult> {
   const t0 = performance.now();
   const template = await ctx.prompts.get(req.promptVersion ?? ctx.settings.promptVersion);
-  const question = await rewrite(ctx, req);
-  const found = await retrieve(ctx, question.standalone, req);
-  const evidence = judge(ctx, found);
+  const question = await inSpan("qa.rewrite", (span) => rewrite(ctx, req).then((q) => (span?.setAttributes({ "qa.rewritten": q.standalone !== req.question }), q)), {
+    attributes: { "qa.history.turns": req.history?.length ?? 0, "qa.rewrite.by": req.history?.length ? (ctx.llm ? "llm" : "rule") : "none" },
+  });
+  const key = ctx.cache?.enabled && req.cache !== false ? cacheKey(keyParts(ctx, template, question.standalone, req)) : undefined;
+  const hit = key ? ctx.cache!.get(key) : undefined;
+  annotate({ "qa.cache": hit ? "hit" : key ? "miss" : "off" });
+  if (hit) return served(ctx, hit, question, hooks, t0);
+
+  const found = await inSpan("qa.retrieve", (span) => retrieve(ctx, question.standalone, req).then((f) => (span?.setAttribute("qa.passages", f.passages.length), f)));
+  const evidence = inSpan("qa.read", (span) => {
+    const j = judge(ctx, found);
+    span?.setAttributes({ "qa.grounded": j.grounded, "qa.reader.coverage": j.extractive.coverage });
+    return j;
+  });
   const genStart = performance.now();
   const answer = evidence.grounded ? await generateOrExtract(ctx, req, template, question, found, evidence, hooks) : decline(ctx, question, found, hooks);
-  return {
-    ...answer,
+  const checked = answer.mode === "llm" && evidence.grounded && !answer.warning ? verify(ctx, answer, found) : answer;
+  const result: AskResult = {
+    answerId: randomUUID(),
+    ...checked,
     promptVersion: template.version,
     standaloneQuestion: question.standalone,
-    ...(question.warning && !answer.warning ? { warning: question.warning } : {}),
+    ...(question.warning && !checked.warning ? { warning: question.warning } : {}),
     timings: { retrievalMs: round(found.searchedAt - t0), generationMs: round(performance.now() - genStart), totalMs: round(performance.now() - t0) },
+    cached: false,
+  };
+  if (key && !result.warning) ctx.cache!.set(key, remembered(result));
+  return result;
+}
+
+/** The parts of the cache key (cache.ts): what decides the answer. */
+function keyParts(ctx: AnswerContext, template: PromptTemplate, standaloneQuestion: string, req: AskRequest) {
+  return {
+    standaloneQuestion,
+    docs: req.docs,
+    promptVersion: template.version,
+    promptHash: createHash("sha256").update(`${template.system}\u0000${template.user}`).digest("hex"),
+    model: ctx.llm?.model ?? "extractive",
+    generation: ctx.retriever.index.manifest.generation,
+    k: req.k ?? ctx.settings.defaultK,
+    // A request's own temperature or max tokens (the OpenAI-compatible API) is another answer (LLM mode only).
+    ...(ctx.llm && req.generation && (req.generation.temperature !== undefined || req.generation.maxTokens !== undefined)
+      ? { sampling: `t=${req.generation.temperature ?? ""};max=${req.generation.maxTokens ?? ""}` }
+      : {}),
   };
 }
 
-/** What the steps produce: the result without the parts ask() adds (prompt version, question, timings). */
-type Answer = Omit<AskResult, "timings" | "promptVersion" | "standaloneQuestion">;
+function remembered(r: AskResult): CachedAnswer {
+  const { answerId: _id, timings: _t, cached: _c, savedUsage: _s, standaloneQuestion: _q, ...rest } = r;
+  return rest;
+}
+
+/** A cache hit: the stored answer, streamed as one token; this request spent only its rewrite's tokens. */
+function served(ctx: AnswerContext, hit: CachedAnswer, question: Rewritten, hooks: AskHooks, t0: number): AskResult {
+  hooks.onCitations?.(hit.citations);
+  hooks.onToken?.(hit.answer);
+  return {
+    ...hit,
+    answerId: randomUUID(),
+    standaloneQuestion: question.standalone,
+    usage: cost(ctx, ctx.llm?.model, question.usage),
+    savedUsage: hit.usage,
+    cached: true,
+    ...(question.warning ? { warning: question.warning } : {}),
+    timings: { retrievalMs: 0, generationMs: 0, totalMs: round(performance.now() - t0) },
+  };
+}
+
+/**
+ * For cost estimates (npm run cost): the prompt an LLM would get for a question (packed to the token
+ * budget, with the template's system and user text), or none when the evidence is too weak to ask a
+ * model at all. No model is called.
+ */
+export async function promptFor(ctx: AnswerContext, req: AskRequest): Promise<{ grounded: boolean; system: string; user: string; passages: number; promptVersion: string }> {
+  const template = await ctx.prompts.get(req.promptVersion ?? ctx.settings.promptVersion);
+  const question = req.history?.length ? rewriteByRule(req.question, req.history) : req.question;
+  const found = await retrieve({ ...ctx, llm: ctx.llm ?? PACKING_ONLY }, question, req);
+  const { grounded } = judge(ctx, found);
+  const user = fill(template.user, { passages: renderPassages(found.passages), question });
+  return { grounded, system: template.system, user, passages: found.passages.length, promptVersion: template.version };
+}
+
+/** Stands for "an LLM is configured" where only the packing of passages matters (promptFor). */
+const PACKING_ONLY: ChatModel = {
+  model: "packing-only",
+  complete: () => Promise.reject(new Error("promptFor never calls a model")),
+};
+
+/** What the steps produce: the result without the parts ask() adds (id, prompt version, question, timings, cache). */
+type Answer = Omit<AskResult, "answerId" | "timings" | "promptVersion" | "standaloneQuestion" | "cached" | "savedUsage">;
 interface Tokens {
   prompt: number;
   completion: number;
@@ -124,7 +229,7 @@ async function rewrite(ctx: AnswerContext, req: AskRequest): Promise<Rewritten> 
   if (!req.history?.length) return { standalone: req.question, usage };
   if (!ctx.llm) return { standalone: rewriteByRule(req.question, req.history), usage };
   try {
-    const r = await rewriteWithModel(req.question, req.history, ctx.llm, ctx.prompts);
+    const r = await rewriteWithModel(req.question, req.history, ctx.llm, ctx.prompts, ctx.retriever.index.manifest.generation);
     return { standalone: r.text, usage: { prompt: r.promptTokens, completion: r.completionTokens } };
   } catch (err) {
     return {
@@ -218,11 +323,13 @@ async function generate(
   req: AskRequest,
 ): Promise<Answer | { warning: string }> {
   try {
-    const reply = await llm.complete(template.system, fill(template.user, { passages: renderPassages(found.passages), question: question.standalone }), {
-      onToken: hooks.onToken,
-      signal: hooks.signal,
-      ...req.generation,
-    });
+    const reply = await callModel(
+      llm,
+      template.system,
+      fill(template.user, { passages: renderPassages(found.passages), question: question.standalone }),
+      { onToken: hooks.onToken, signal: hooks.signal, ...req.generation },
+      { purpose: "answer", promptVersion: template.version, generation: ctx.retriever.index.manifest.generation },
+    );
     const usage = { prompt: question.usage.prompt + reply.promptTokens, completion: question.usage.completion + reply.completionTokens };
     return {
       answer: reply.text,
@@ -239,6 +346,28 @@ async function generate(
 
 /** The local copy's path (`/v1/documents/<id>/file`), the route that serves what was indexed. */
 export const documentFilePath = (docId: string) => `/v1/documents/${encodeURIComponent(docId)}/file`;
+
+/**
+ * Step 6. An LLM answer's sentences checked against the passages they cite (verify.ts); then, by
+ * VERIFY_ACTION: flag (report only), drop (remove the unsupported sentences; none left: decline) or
+ * abstain (any unsupported sentence: decline).
+ */
+function verify(ctx: AnswerContext, answer: Answer, found: Found): Answer {
+  const action = ctx.settings.verifyAction ?? "flag";
+  return inSpan("qa.verify", (span) => {
+    const passages = found.passages.map((p) => ({ n: p.n, text: p.text, heading: [p.hit.chunk.title, p.hit.chunk.section].filter(Boolean).join(", ") }));
+    const v = verifyAnswer(answer.answer, passages, (s) => NOT_COVERED_PATTERN.test(s));
+    span?.setAttributes({ "qa.verify.action": action, "qa.verify.checked": v.checked, "qa.verify.supported": v.supported, "qa.verify.unsupported": v.unsupported.length });
+    const verification = { ...v, action };
+    if (!v.unsupported.length || action === "flag") return { ...answer, verification };
+    const bad = new Set(v.unsupported.map((u) => u.sentence));
+    const kept = action === "drop" ? citedSentences(answer.answer, new Set(passages.map((p) => p.n))).filter((s) => !bad.has(s.sentence)) : [];
+    const text = kept.map((s) => s.sentence).join(" ");
+    if (!kept.length || NOT_COVERED_PATTERN.test(text))
+      return { ...answer, answer: NOT_COVERED, grounded: false, citations: found.cite([]), verification };
+    return { ...answer, answer: text, citations: found.cite(citedNumbers(text, found.passages.length)), verification };
+  });
+}
 
 function citation(p: Passage, docs: Array<{ id: string; url: string; file: string }>, cited: boolean): Citation {
   const c = p.hit.chunk;

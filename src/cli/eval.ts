@@ -1,5 +1,5 @@
 /**
- * npm run eval [-- --set FILE --prompt VERSION --k N --compare-prompt V2 --compare-env KEY=VAL
+ * npm run eval [-- --set FILE|feedback --prompt VERSION --k N --compare-prompt V2 --compare-env KEY=VAL
  *                 --no-baseline --cv K --sweep --grid KEY=v1,v2 --ablations --gate --url URL]
  *
  * Scores the service (the same QaService the API serves, configured from the environment) on a
@@ -26,14 +26,27 @@ import { describeOverrides, formatByDoc, formatByKind, formatCv, formatGate, for
 import { runEval, type EvalRun } from "../eval/run.js";
 import { createEvalService, httpTarget, type EnvOverrides } from "../eval/targets.js";
 import { checkGate, GATES } from "../eval/thresholds.js";
+import { byPromptVersion, loadFeedbackSet } from "../eval/feedback.js";
+import { JsonlFeedbackStore } from "../service/index.js";
 import { isMain } from "./is-main.js";
+
+/** The rated answers as questions; none to check is a setup problem (exit 2), with what was found. */
+async function feedbackItems(store: JsonlFeedbackStore): Promise<EvalItem[]> {
+  const fb = await loadFeedbackSet(store);
+  for (const r of fb.toReview) console.error(`feedback to review (down, no expected answer): ${r.answerId} "${r.question}" (${r.promptVersion})${r.comment ? `: ${r.comment}` : ""}`);
+  if (!fb.items.length)
+    throw new AppError("EVAL_SETUP", `no rated answer in ${store.location} can be checked (${fb.records} records, ${fb.toReview.length} down-rated without an expected answer): rate answers with POST /v1/feedback first`);
+  console.error(`feedback: ${fb.records} records -> ${fb.items.length} questions, ${fb.toReview.length} to review`);
+  return fb.items;
+}
 
 /** The dev set: every JSONL file of ../shared/eval beside the project (dev.jsonl, dev-rlhf-summarize.jsonl). */
 export const DEFAULT_SETS = [path.resolve(PROJECT_ROOT, "../shared/eval/dev.jsonl"), path.resolve(PROJECT_ROOT, "../shared/eval/dev-rlhf-summarize.jsonl")];
 
 const USAGE = `Usage: npm run eval [-- options]
   --set FILE             question set, JSONL (repeatable; default: ../shared/eval/dev.jsonl and
-                         dev-rlhf-summarize.jsonl next to the project)
+                         dev-rlhf-summarize.jsonl next to the project); --set feedback: the rated
+                         answers of DATA_DIR/feedback.jsonl as a regression set (src/eval/feedback.ts)
   --prompt VERSION       prompt version for answers (default: PROMPT_VERSION, qa-v1)
   --k N                  passages given to the answerer (default: the service's, 5)
   --compare-prompt V     also run with prompt version V and compare side by side
@@ -49,6 +62,9 @@ const USAGE = `Usage: npm run eval [-- options]
                          set's gate for --set eval/heldout.jsonl, the dev set's otherwise
   --url URL              score a running server through its HTTP API instead of an in-process service
 Settings come from the environment as for the server (INDEX_DIR, RETRIEVAL_*, LLM_*, ...).`;
+
+/** `--set feedback`: live feedback (DATA_DIR/feedback.jsonl) as a question set. */
+export const FEEDBACK_SET = "feedback";
 
 const usageError = (message: string, cause?: unknown) => new AppError("USAGE", message, { cause });
 
@@ -118,7 +134,7 @@ export function parseEvalArgs(argv: string[]): Args {
     compareEnv[pair.slice(0, eq).trim()] = pair.slice(eq + 1);
   }
   return {
-    sets: values.set?.length ? values.set.map((f) => path.resolve(f)) : DEFAULT_SETS,
+    sets: values.set?.length ? values.set.map((f) => (f === FEEDBACK_SET ? f : path.resolve(f))) : DEFAULT_SETS,
     prompt: values.prompt,
     k,
     comparePrompt: values["compare-prompt"],
@@ -193,17 +209,18 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 
   let embedder: Embedder | undefined;
   try {
+    const config = loadConfig(env);
+    const feedbackStore = JsonlFeedbackStore.inDataDir(config.dataDir);
     for (const file of args.sets)
-      if (!existsSync(file))
+      if (file !== FEEDBACK_SET && !existsSync(file))
         throw new AppError(
           "EVAL_SETUP",
           DEFAULT_SETS.includes(file)
             ? `question set not found: ${file} (the default set lives in ../shared/eval beside the project; pass --set FILE to use another)`
             : `question set not found: ${file}`,
         );
-    const set = (await Promise.all(args.sets.map((f) => loadEvalSet(f)))).flat();
-    const setName = args.sets.map((f) => path.relative(process.cwd(), f)).join(" + ");
-    const config = loadConfig(env);
+    const set = (await Promise.all(args.sets.map((f) => (f === FEEDBACK_SET ? feedbackItems(feedbackStore) : loadEvalSet(f))))).flat();
+    const setName = args.sets.map((f) => (f === FEEDBACK_SET ? `feedback (${path.relative(process.cwd(), feedbackStore.location)})` : path.relative(process.cwd(), f))).join(" + ");
     await checkIndex(config);
     embedder = createEmbedder(config);
     const answerable = set.filter(isAnswerable).length;
@@ -289,16 +306,26 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       }
     }
 
+    // Live feedback beside the offline figures, by prompt version: the two should tell the same story.
+    const live = byPromptVersion(await feedbackStore.all());
+    for (const run of runs) {
+      const l = live.find((x) => x.promptVersion === run.promptVersion);
+      if (l) notes.push(`live feedback on ${run.promptVersion}: ${l.up} up, ${l.down} down (${Math.round(l.upShare * 100)}% up) beside offline accuracy ${run.summary.accuracy === null ? "n/a" : `${Math.round(run.summary.accuracy * 100)}%`} (${run.label})`);
+    }
+
     const baseline = args.baseline ? await runBaseline(config, set, notes) : null;
     // The held-out set has its own gate; any other set is judged by the dev set's.
     const heldout = args.sets.length === 1 && path.basename(args.sets[0]!) === "heldout.jsonl";
-    const failures = checkGate(runs[0]!.summary, GATES[heldout ? "heldout" : "dev"]);
+    // The feedback set has no gate: its down-rated questions fail until fixed; compare runs instead.
+    const feedbackOnly = args.sets.every((f) => f === FEEDBACK_SET);
+    if (feedbackOnly) notes.push("no quality gate for the feedback set: its questions come from rated answers (the down-rated ones fail until they are fixed); compare its accuracy between runs");
+    const failures = feedbackOnly ? [] : checkGate(runs[0]!.summary, GATES[heldout ? "heldout" : "dev"]);
     const report: EvalReport = {
       createdAt,
       set: { file: setName, items: set.length, answerable, unanswerable: set.length - answerable },
       runs,
       baseline,
-      gate: { run: runs[0]!.label, name: heldout ? "heldout" : "dev", passed: failures.length === 0, failures },
+      gate: { run: runs[0]!.label, ...(feedbackOnly ? {} : { name: heldout ? "heldout" : "dev" }), passed: failures.length === 0, failures },
       notes,
     };
     const written = await writeEvalReport(report);
@@ -307,7 +334,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     console.log(`per kind (recall@5, answer accuracy)\n${formatByKind(report)}\n`);
     console.log(`per document (recall@5, answer accuracy)\n${formatByDoc(report)}\n`);
     for (const n of notes) console.log(`note: ${n}`);
-    console.log(formatGate(report.gate));
+    if (!feedbackOnly) console.log(formatGate(report.gate));
     console.log(`\nreport: ${path.relative(process.cwd(), written.html)} (also ${path.relative(process.cwd(), written.latestHtml)}, .json)`);
     return args.gate && !report.gate.passed ? 1 : 0;
   } catch (err) {

@@ -3,7 +3,7 @@
  * Every variable, its default and its meaning is listed in README.md ("Configuration").
  * Nothing else in src/ reads process.env.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
@@ -26,20 +26,87 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
 
-const priceTable = z.record(
-  z.string(),
-  z.object({ input: z.number().min(0), output: z.number().min(0) }),
-);
+const price = z.object({ input: z.number().min(0), output: z.number().min(0) });
+const priceTable = z.record(z.string(), price);
 
-/** USD per 1M tokens. Local and extractive models cost 0. Override with PRICE_TABLE (JSON). */
-export const DEFAULT_PRICES: z.infer<typeof priceTable> = {
-  "gpt-4o-mini": { input: 0.15, output: 0.6 },
-  "gpt-4o": { input: 2.5, output: 10 },
-  "gpt-4.1-mini": { input: 0.4, output: 1.6 },
-  "gpt-4.1-nano": { input: 0.1, output: 0.4 },
-  "gpt-4.1": { input: 2, output: 8 },
-  "text-embedding-3-small": { input: 0.02, output: 0 },
-};
+/**
+ * The one price file (pricing/prices.json, or PRICES_FILE): hosted models in USD per 1M tokens with the
+ * tokenizer that counts their tokens, self-hosted options from a GPU-hour price and a stated throughput,
+ * the date and the sources. Answers are costed from its hosted part; `npm run cost` reads all of it.
+ */
+export const pricingSchema = z.object({
+  currency: z.literal("USD"),
+  asOf: z.string().min(4),
+  note: z.string().optional(),
+  sources: z.record(z.string(), z.string()),
+  hosted: z.record(
+    z.string(),
+    price.extend({
+      vendor: z.string(),
+      /** js-tiktoken encoding for OpenAI models; "approx" elsewhere (see npm run cost). */
+      tokenizer: z.enum(["o200k_base", "cl100k_base", "approx"]),
+      kind: z.enum(["chat", "embedding"]).default("chat"),
+    }),
+  ),
+  selfHosted: z.record(
+    z.string(),
+    z.object({
+      model: z.string(),
+      gpus: z.number().int().min(1),
+      gpuHourUsd: z.number().positive(),
+      prefillTokensPerSecond: z.number().positive(),
+      decodeTokensPerSecond: z.number().positive(),
+      utilization: z.number().gt(0).max(1),
+      tokenizer: z.enum(["o200k_base", "cl100k_base", "approx"]),
+    }),
+  ),
+});
+
+export type Pricing = z.output<typeof pricingSchema>;
+
+export const DEFAULT_PRICES_FILE = path.join(PROJECT_ROOT, "pricing/prices.json");
+
+/** Reads and validates a price file; the message names the file and the bad field. */
+export function loadPricing(file: string): Pricing {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, "utf8"));
+  } catch (err) {
+    throw new Error(`${file}: ${(err as Error).message.split("\n")[0]}`);
+  }
+  const withoutComments = json && typeof json === "object" ? stripComments(json as Record<string, unknown>) : json;
+  const parsed = pricingSchema.safeParse(withoutComments);
+  if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  return parsed.data;
+}
+
+/** "$comment" keys document the file; they are not entries. */
+function stripComments(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(o)
+      .filter(([k]) => k !== "$comment")
+      .map(([k, v]) => [k, v && typeof v === "object" && !Array.isArray(v) ? stripComments(v as Record<string, unknown>) : v]),
+  );
+}
+
+/** A prompt rollout: `qa-v2:10` (10% of clients get qa-v2), several separated by commas. */
+const rolloutSpec = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v.trim() === "") return [];
+    const out: Array<{ version: string; percent: number }> = [];
+    for (const part of v.split(",").map((p) => p.trim()).filter(Boolean)) {
+      const m = /^([a-z0-9][a-z0-9.-]*):(\d+(?:\.\d+)?)$/.exec(part);
+      if (!m || Number(m[2]) <= 0 || Number(m[2]) > 100) {
+        ctx.addIssue({ code: "custom", message: `expected VERSION:PERCENT with 0 < PERCENT <= 100, comma-separated (e.g. qa-v2:10); got "${part}"` });
+        return z.NEVER;
+      }
+      out.push({ version: m[1]!, percent: Number(m[2]) });
+    }
+    if (out.reduce((s, r) => s + r.percent, 0) > 100) ctx.addIssue({ code: "custom", message: "the rollout shares add up to more than 100%" });
+    return out;
+  });
 
 /** The environment variables, each with its default and its own validation. */
 export const envSchema = z.object({
@@ -91,6 +158,19 @@ export const envSchema = z.object({
   PROMPT_VERSION: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/).default("qa-v1"),
   PROMPT_TOKEN_BUDGET: int(200, 100_000).default(2500),
   PRICE_TABLE: optionalString,
+  PRICES_FILE: optionalString,
+  PROMPT_ROLLOUT: rolloutSpec,
+
+  ANSWER_CACHE_SIZE: int(0, 1_000_000).default(1000),
+  ANSWER_CACHE_TTL_SECONDS: int(1, 30 * 86_400).default(3600),
+  VERIFY_ACTION: z.enum(["flag", "drop", "abstain"]).default("flag"),
+  DATA_DIR: z.string().default("./data"),
+
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalString,
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalString,
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(["http/protobuf", "http/json", "grpc"]).default("http/protobuf"),
+  OTEL_SERVICE_NAME: z.string().default("llmops-qa"),
+  OTEL_SDK_DISABLED: bool.default(false),
 
   ADMIN_TOKEN: optionalString,
   RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(120),
@@ -138,7 +218,13 @@ const configSchema = envSchema.transform((env, ctx) => {
   if (provider === "openai" && !env.OPENAI_API_KEY && !env.LLM_API_KEY) issue("OPENAI_API_KEY", "required when LLM_PROVIDER=openai");
   if (env.EMBEDDER === "openai" && !env.OPENAI_API_KEY && !env.EMBEDDING_BASE_URL)
     issue("OPENAI_API_KEY", "required when EMBEDDER=openai (or set EMBEDDING_BASE_URL for a compatible server)");
-  let prices = { ...DEFAULT_PRICES };
+  let pricing: Pricing | undefined;
+  try {
+    pricing = loadPricing(env.PRICES_FILE ? path.resolve(env.PRICES_FILE) : DEFAULT_PRICES_FILE);
+  } catch (err) {
+    issue("PRICES_FILE", `the price file is unreadable or invalid: ${(err as Error).message}`);
+  }
+  let prices: z.infer<typeof priceTable> = Object.fromEntries(Object.entries(pricing?.hosted ?? {}).map(([m, p]) => [m, { input: p.input, output: p.output }]));
   if (env.PRICE_TABLE) {
     try {
       prices = { ...prices, ...priceTable.parse(JSON.parse(env.PRICE_TABLE)) };
@@ -146,6 +232,14 @@ const configSchema = envSchema.transform((env, ctx) => {
       issue("PRICE_TABLE", `must be JSON like {"model":{"input":0.15,"output":0.6}} (USD per 1M tokens): ${(err as Error).message.split("\n")[0]}`);
     }
   }
+  const promptsDir = path.resolve(env.PROMPTS_DIR ?? path.join(PROJECT_ROOT, "prompts"));
+  for (const r of env.PROMPT_ROLLOUT)
+    if (!existsSync(path.join(promptsDir, `${r.version}.md`))) issue("PROMPT_ROLLOUT", `prompt version "${r.version}" has no template ${path.join(promptsDir, `${r.version}.md`)}`);
+  if (env.PROMPT_ROLLOUT.some((r) => r.version === env.PROMPT_VERSION)) issue("PROMPT_ROLLOUT", `rolls out the default prompt (PROMPT_VERSION=${env.PROMPT_VERSION}) to itself`);
+  if (env.OTEL_EXPORTER_OTLP_PROTOCOL === "grpc" && (env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT))
+    issue("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc is not supported here; use http/protobuf (the default) or http/json");
+  const otlpUrl = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (env.OTEL_EXPORTER_OTLP_ENDPOINT ? `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, "")}/v1/traces` : undefined);
+  if (otlpUrl && !URL.canParse(otlpUrl)) issue(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ? "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" : "OTEL_EXPORTER_OTLP_ENDPOINT", `not a URL: ${otlpUrl}`);
   if (ctx.issues.length) return z.NEVER;
 
   const defaultModel = provider === "openai" ? "gpt-4o-mini" : provider === "extractive" ? "extractive" : "llama3.2";
@@ -157,7 +251,9 @@ const configSchema = envSchema.transform((env, ctx) => {
     corpusMirror: env.CORPUS_MIRROR ? path.resolve(env.CORPUS_MIRROR) : undefined,
     /** The list of documents (ids, titles, URLs, checksums); uploads are recorded beside the corpus. */
     corpusManifest: path.resolve(env.CORPUS_MANIFEST ?? path.join(PROJECT_ROOT, "corpus/manifest.json")),
-    promptsDir: path.resolve(env.PROMPTS_DIR ?? path.join(PROJECT_ROOT, "prompts")),
+    promptsDir,
+    /** Durable service data: feedback (feedback.jsonl). */
+    dataDir: path.resolve(env.DATA_DIR),
     logLevel: env.LOG_LEVEL,
     embedder: {
       kind: env.EMBEDDER,
@@ -195,8 +291,26 @@ const configSchema = envSchema.transform((env, ctx) => {
       timeoutMs: env.LLM_TIMEOUT_MS,
       maxRetries: env.LLM_MAX_RETRIES,
     },
-    prompt: { version: env.PROMPT_VERSION, tokenBudget: env.PROMPT_TOKEN_BUDGET },
+    prompt: {
+      version: env.PROMPT_VERSION,
+      tokenBudget: env.PROMPT_TOKEN_BUDGET,
+      /** Shares of clients answered with another prompt version (sticky per client id or conversation). */
+      rollout: env.PROMPT_ROLLOUT,
+    },
+    /** USD per 1M tokens by model: the price file's hosted models, plus PRICE_TABLE. */
     prices,
+    /** The whole price file (hosted with tokenizers, self-hosted options, date and sources): npm run cost. */
+    pricing: pricing!,
+    /** Answer cache: entries (0 = off) and time to live. */
+    cache: { size: env.ANSWER_CACHE_SIZE, ttlMs: env.ANSWER_CACHE_TTL_SECONDS * 1000 },
+    /** What happens to an LLM answer with sentences its cited passages do not support. */
+    verify: { action: env.VERIFY_ACTION },
+    /** OpenTelemetry traces: exported only when an OTLP endpoint is set (and the SDK not disabled). */
+    telemetry: {
+      tracesUrl: env.OTEL_SDK_DISABLED ? undefined : otlpUrl,
+      protocol: env.OTEL_EXPORTER_OTLP_PROTOCOL as "http/protobuf" | "http/json",
+      serviceName: env.OTEL_SERVICE_NAME,
+    },
     admin: { token: env.ADMIN_TOKEN },
     /** Where clients reach this server (citation links); unset: the address each request came to. */
     publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ""),

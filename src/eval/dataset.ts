@@ -7,13 +7,17 @@
  *   answers   short expected answers (any of them, contained in the answer, counts as right)
  *   support   6-25 words of the document stating the answer; null when unanswerable
  *   page      1-based PDF page of the support; null for documents without pages
- *   kind      fact | number | concept | paraphrase | unanswerable
+ *   kind      fact | number | concept | paraphrase | unanswerable | feedback
+ *
+ * `feedback` items come from rated answers (eval/feedback.ts, `--set feedback`): no support passage
+ * (retrieval is not judged), the expected answer when the rater gave one, and for an approved answer
+ * with none, the document it cited (the answer must still be given, citing that document).
  */
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { AppError, issue, issueList, prettifyIssues, type Issue } from "../errors.js";
 
-export const KINDS = ["fact", "number", "concept", "paraphrase", "unanswerable"] as const;
+export const KINDS = ["fact", "number", "concept", "paraphrase", "unanswerable", "feedback"] as const;
 export type ItemKind = (typeof KINDS)[number];
 
 export const evalItemSchema = z
@@ -28,7 +32,10 @@ export const evalItemSchema = z
   })
   .superRefine((item, ctx) => {
     const unanswerable = item.kind === "unanswerable";
-    if (unanswerable) {
+    if (item.kind === "feedback") {
+      if (item.support !== null) ctx.addIssue({ code: "custom", path: ["support"], message: "must be null for a feedback item" });
+      if (item.answers.length === 0 && item.doc === null) ctx.addIssue({ code: "custom", path: ["answers"], message: "a feedback item needs an expected answer or a document" });
+    } else if (unanswerable) {
       if (item.doc !== null) ctx.addIssue({ code: "custom", path: ["doc"], message: "must be null for an unanswerable item" });
       if (item.support !== null) ctx.addIssue({ code: "custom", path: ["support"], message: "must be null for an unanswerable item" });
       if (item.answers.length > 0) ctx.addIssue({ code: "custom", path: ["answers"], message: "must be empty for an unanswerable item" });

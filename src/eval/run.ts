@@ -94,7 +94,8 @@ async function evalItem(
     costUsd: 0,
   };
   const errors: string[] = [];
-  if (ctx.mode !== "answers" && ctx.search) {
+  // Feedback items have no support passage: their retrieval is not judged.
+  if (ctx.mode !== "answers" && ctx.search && item.kind !== "feedback") {
     try {
       const t = performance.now();
       const passages = (await ctx.search(item.question, RETRIEVAL_DEPTH)).slice(0, RETRIEVAL_DEPTH);
@@ -119,7 +120,11 @@ async function evalItem(
       record.answer = r.answer;
       record.grounded = r.grounded;
       record.abstained = !r.grounded;
-      record.correct = answerable ? r.grounded && answerCorrect(r.answer, item) : !r.grounded;
+      record.correct = !answerable
+        ? !r.grounded
+        : item.kind === "feedback" && item.answers.length === 0
+          ? r.grounded && (r.citedDocs ?? []).includes(item.doc!)
+          : r.grounded && answerCorrect(r.answer, item);
       if (answerable && r.grounded) record.citesRightDoc = (r.citedDocs ?? []).includes(item.doc!);
       record.promptTokens = r.promptTokens ?? 0;
       record.completionTokens = r.completionTokens ?? 0;

@@ -9,6 +9,7 @@
  * Defaults are chosen by cross-validation on the dev set (`npm run eval -- --cv 5`, README "Quality").
  */
 import type { Embedder } from "../embed/types.js";
+import { inSpan, type Span } from "../telemetry/index.js";
 import type { Chunk, IndexSnapshot } from "../store/index.js";
 import { DocumentTerms } from "./documents.js";
 import { PassageCache, type CachedPassage } from "./passages.js";
@@ -120,38 +121,63 @@ export class Retriever {
     return analyzeQuery(question, { idf: (t) => lexical.idf(t), has: (t) => lexical.has(t), named: (text) => this.documents.named(text) });
   }
 
+  /** Hybrid search; traced as lexical, dense, fusion and rerank spans under one `retrieval.search`. */
   async search(query: string | QueryAnalysis, opts: SearchOptions): Promise<SearchResult> {
+    return inSpan("retrieval.search", (span) => this.searchSteps(query, opts, span), { attributes: { "retrieval.k": opts.k, "retrieval.docs": opts.docs ?? [] } });
+  }
+
+  private async searchSteps(query: string | QueryAnalysis, opts: SearchOptions, span: Span | undefined): Promise<SearchResult> {
     const { index, params } = this;
     const q = typeof query === "string" ? this.analyze(query) : query;
     const filter = opts.docs?.length ? { docs: new Set(opts.docs) } : undefined;
     const n = Math.max(params.candidates, opts.k * 4);
 
     const [lexical, dense] = await Promise.all([
-      params.lexicalWeight > 0 ? index.lexical.search(q.terms.map((t) => t.term), n, filter) : [],
-      params.denseWeight > 0 && index.chunks.size > 0 ? this.embedder.embedQuery(q.text).then((v) => index.vectors.search(v, Math.min(n, index.chunks.size), filter)) : [],
+      params.lexicalWeight > 0
+        ? inSpan("retrieval.lexical", async (s) => {
+            const hits = await index.lexical.search(q.terms.map((t) => t.term), n, filter);
+            s?.setAttributes({ "retrieval.terms": q.terms.length, "retrieval.candidates": hits.length });
+            return hits;
+          })
+        : [],
+      params.denseWeight > 0 && index.chunks.size > 0
+        ? inSpan("retrieval.dense", async (s) => {
+            const hits = await this.embedder.embedQuery(q.text).then((v) => index.vectors.search(v, Math.min(n, index.chunks.size), filter));
+            s?.setAttributes({ "retrieval.embedder": this.embedder.id, "retrieval.candidates": hits.length });
+            return hits;
+          })
+        : [],
     ]);
-    const fused = new Map<string, { score: number; lexical: number; dense: number }>();
-    const add = (id: string, rank: number, weight: number) => {
-      const entry = fused.get(id) ?? { score: 0, lexical: 0, dense: 0 };
-      entry.score += weight / (params.rrfK + rank + 1);
-      fused.set(id, entry);
-      return entry;
-    };
-    lexical.forEach((hit, rank) => (add(hit.id, rank, params.lexicalWeight).lexical = hit.score));
-    dense.forEach((hit, rank) => (add(hit.id, rank, params.denseWeight).dense = hit.score));
+    const ranked = inSpan("retrieval.fusion", (s) => {
+      const fused = new Map<string, { score: number; lexical: number; dense: number }>();
+      const add = (id: string, rank: number, weight: number) => {
+        const entry = fused.get(id) ?? { score: 0, lexical: 0, dense: 0 };
+        entry.score += weight / (params.rrfK + rank + 1);
+        fused.set(id, entry);
+        return entry;
+      };
+      lexical.forEach((hit, rank) => (add(hit.id, rank, params.lexicalWeight).lexical = hit.score));
+      dense.forEach((hit, rank) => (add(hit.id, rank, params.denseWeight).dense = hit.score));
 
-    // A question that names a document ("in GPT-3", "the RLHF blog post") prefers its passages.
-    const named = new Set(q.named.map((d) => d.docId));
-    const boost = params.namedDocBoost / (params.rrfK + 1);
-    const ranked: SearchHit[] = [];
-    for (const [id, s] of fused) {
-      const chunk = index.chunks.get(id);
-      if (chunk) ranked.push({ chunk, score: s.score + (named.has(chunk.docId) ? boost : 0), lexicalScore: s.lexical, denseScore: s.dense });
-    }
-    ranked.sort((a, b) => b.score - a.score || indexOrder(a.chunk, b.chunk));
+      // A question that names a document ("in GPT-3", "the RLHF blog post") prefers its passages.
+      const named = new Set(q.named.map((d) => d.docId));
+      const boost = params.namedDocBoost / (params.rrfK + 1);
+      const out: SearchHit[] = [];
+      for (const [id, s] of fused) {
+        const chunk = index.chunks.get(id);
+        if (chunk) out.push({ chunk, score: s.score + (named.has(chunk.docId) ? boost : 0), lexicalScore: s.lexical, denseScore: s.dense });
+      }
+      out.sort((a, b) => b.score - a.score || indexOrder(a.chunk, b.chunk));
+      s?.setAttributes({ "retrieval.fused": out.length, "retrieval.named_docs": [...named] });
+      return out;
+    });
     const depth = Math.max(params.rerankDepth, opts.k);
-    const head = params.rerankWeight > 0 ? this.reranker.rerank(q, ranked.slice(0, depth)) : ranked.slice(0, depth);
+    const head =
+      params.rerankWeight > 0
+        ? inSpan("retrieval.rerank", () => this.reranker.rerank(q, ranked.slice(0, depth)), { attributes: { "retrieval.rerank.depth": Math.min(depth, ranked.length) } })
+        : ranked.slice(0, depth);
     const hits = collapseNearDuplicates([...head, ...ranked.slice(depth)], opts.k, (id) => this.passages.get(id).words);
+    span?.setAttribute("retrieval.hits", hits.length);
     return { query: q, hits };
   }
 }

@@ -1,5 +1,5 @@
 /**
- * The Express application: middleware (request ids and logs, metrics, helmet, CORS, load shedding,
+ * The Express application: middleware (the request's trace span, request ids and logs, metrics, helmet, CORS, load shedding,
  * timeouts, rate limits, body limits), the routes, the static web page, and the single error handler.
  */
 import { createRequire } from "node:module";
@@ -20,9 +20,11 @@ import { mcpRoutes } from "./mcp.js";
 import { openApiDocument } from "./openapi.js";
 import { adminRoutes } from "./routes/admin.js";
 import { fileRoutes } from "./routes/files.js";
+import { feedbackRoutes } from "./routes/feedback.js";
 import { infoRoutes } from "./routes/info.js";
 import { openAiErrors, openAiRoutes } from "./routes/openai.js";
 import { queryRoutes } from "./routes/query.js";
+import { traceRequests } from "./tracing.js";
 
 export interface AppDeps {
   service: QaService;
@@ -37,6 +39,8 @@ export function createApp({ service, logger, metrics, isShuttingDown = () => fal
   app.disable("x-powered-by");
   app.set("trust proxy", "loopback");
 
+  const tracing = traceRequests();
+  app.use(tracing.start);
   app.use(requestContext(logger));
   app.use(observe(metrics));
   app.use(
@@ -44,7 +48,7 @@ export function createApp({ service, logger, metrics, isShuttingDown = () => fal
       contentSecurityPolicy: { directives: { "default-src": ["'self'"], "script-src": ["'self'"], "style-src": ["'self'"], "img-src": ["'self'", "data:"] } },
     }),
   );
-  if (http.corsOrigins.length) app.use(cors({ origin: http.corsOrigins.includes("*") ? "*" : http.corsOrigins, exposedHeaders: ["X-Request-Id"] }));
+  if (http.corsOrigins.length) app.use(cors({ origin: http.corsOrigins.includes("*") ? "*" : http.corsOrigins, exposedHeaders: ["X-Request-Id", "X-Cache", "traceparent"] }));
   app.use((_req, res, next) => {
     if (isShuttingDown()) res.setHeader("Connection", "close");
     next();
@@ -54,6 +58,7 @@ export function createApp({ service, logger, metrics, isShuttingDown = () => fal
   app.use(timeout(http.requestTimeoutMs));
   app.use(rateLimits(http, { llmConfigured: service.llm !== undefined }));
   app.use(express.json({ limit: http.bodyLimit, type: ["application/json", "application/*+json"] }));
+  app.use(tracing.resume);
 
   app.use(infoRoutes(service, metrics, isShuttingDown));
   app.use(fileRoutes(service));
@@ -70,6 +75,7 @@ export function createApp({ service, logger, metrics, isShuttingDown = () => fal
   app.use(queryRoutes(service, metrics));
   app.use(openAiRoutes(service));
   app.use(mcpRoutes(service));
+  app.use(feedbackRoutes(service));
   app.use(adminRoutes(service));
   // The web page's one third-party module, served from node_modules (the CSP allows scripts from 'self' only: no CDN).
   app.use("/vendor/eventsource-parser", express.static(vendorDir("eventsource-parser"), { index: false, maxAge: "1h" }));

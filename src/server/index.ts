@@ -6,7 +6,9 @@ import type { Config } from "../config/index.js";
 import { QaService, type ServiceOptions } from "../service/index.js";
 import { createApp } from "./app.js";
 import { createLogger } from "./logging.js";
-import { createMetrics } from "./metrics.js";
+import { createMetrics, recordAnswer, recordFeedback } from "./metrics.js";
+import { startTracing, type Tracing } from "../telemetry/index.js";
+import type { SpanExporter } from "@opentelemetry/sdk-trace-node";
 
 export interface RunningServer {
   url: string;
@@ -20,12 +22,22 @@ export interface RunningServer {
 
 export interface StartOptions extends ServiceOptions {
   logger?: Logger;
+  /** Export spans here instead of OTLP (tests: an in-memory exporter); tracing is then on whatever the config says. */
+  spanExporter?: SpanExporter;
 }
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const metrics = createMetrics();
+  // Tracing only with an OTLP endpoint (or a test's exporter): otherwise no SDK is loaded at all.
+  let tracing: Tracing | undefined;
+  if (opts.spanExporter || config.telemetry.tracesUrl) {
+    tracing = await startTracing({ serviceName: config.telemetry.serviceName, url: config.telemetry.tracesUrl, protocol: config.telemetry.protocol, exporter: opts.spanExporter });
+    logger.info({ url: opts.spanExporter ? "(in-process exporter)" : config.telemetry.tracesUrl, protocol: config.telemetry.protocol }, "tracing on: exporting OpenTelemetry traces");
+  }
   const service = new QaService(config, opts);
+  service.on("answered", (result, info) => recordAnswer(metrics, result, info, service.llm !== undefined));
+  service.on("feedback", (record) => recordFeedback(metrics, record));
   service.on("indexLoaded", ({ generation, documents, chunks }) => {
     metrics.indexSwaps.inc();
     metrics.indexDocuments.set(documents);
@@ -65,6 +77,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       clearInterval(sweep);
       server.closeAllConnections();
       await service.close();
+      await tracing?.shutdown().catch((err: Error) => logger.warn({ err: err.message }, "tracing: the last spans were not exported"));
       logger.info("stopped");
     })());
 

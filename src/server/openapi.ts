@@ -21,6 +21,7 @@ const add = (registry: typeof requests, entries: Record<string, z.ZodType>) => {
 add(requests, {
   SearchRequest: s.searchBody,
   AskRequest: s.askBody,
+  FeedbackRequest: s.feedbackBody,
   ReindexRequest: s.reindexBody,
   AddDocumentByUrl: s.addDocumentUrlBody,
   AddDocumentUpload: s.addDocumentUpload,
@@ -40,6 +41,7 @@ add(responses, {
   ReindexJob: s.reindexJob,
   DocumentAdded: s.documentAdded,
   DocumentRemoved: s.documentRemoved,
+  FeedbackRecorded: s.feedbackRecorded,
   ChatCompletion: chatCompletion,
   ChatCompletionChunk: chatCompletionChunk,
   Model: model,
@@ -142,6 +144,13 @@ export function openApiDocument(version = "0.1.0"): Json {
             },
             ...errors(WORK),
           },
+        }),
+      },
+      "/v1/feedback": {
+        post: op("Rate an answer (by its answerId)", {
+          tags: ["answers"],
+          requestBody: { required: true, content: json("FeedbackRequest") },
+          responses: { 201: { description: "recorded", content: json("FeedbackRecorded") }, ...errors([400, 404, 413, 415, ...COMMON]) },
         }),
       },
       "/v1/models": { get: op("Models (OpenAI-compatible)", { tags: ["openai"], responses: { 200: { description: "one per prompt version", content: json("ModelList") }, ...errors(COMMON, "OpenAiError") } }) },

@@ -28,6 +28,18 @@ export const askBody = z.strictObject({
   promptVersion: z.string().min(1).max(64).optional(),
   history: z.array(historyTurn).max(20).optional().describe("the conversation so far: a follow-up is rewritten into a standalone question"),
   stream: z.boolean().optional().describe("answer as Server-Sent Events (also with Accept: text/event-stream)"),
+  /** false: do not use the answer cache for this request. */
+  cache: z.boolean().optional(),
+  /** Keeps a conversation on one prompt version under PROMPT_ROLLOUT (else X-Client-Id, else the client address). */
+  conversationId: z.string().regex(/^[\w.:-]{1,128}$/, "1-128 letters, digits, _ . : -").optional(),
+});
+
+export const feedbackBody = z.strictObject({
+  answerId: z.uuid(),
+  rating: z.enum(["up", "down"]),
+  comment: z.string().trim().min(1).max(2000).optional(),
+  /** What the answer should have said: short, the key phrase (it becomes the expected answer of a regression question). */
+  expected: z.string().trim().min(1).max(500).optional(),
 });
 
 export const reindexBody = z.strictObject({ force: z.boolean().optional() });
@@ -102,18 +114,32 @@ export const citation = hitView.extend({
   cited: z.boolean(),
 });
 
-export const usage = z.object({ promptTokens: z.number().int(), completionTokens: z.number().int(), costUsd: z.number() });
+export const usage = z.object({ promptTokens: z.number().int().min(0), completionTokens: z.number().int().min(0), costUsd: z.number().min(0) });
 
-export const askResponse = z.object({
+/** The answer as POST /v1/ask returns it (JSON, and the SSE `done` event): the contract tests check responses against it. */
+export const askResponse = z.strictObject({
+  answerId: z.uuid(),
   answer: z.string(),
   grounded: z.boolean(),
   mode: z.enum(["llm", "extractive"]),
   model: z.string(),
   promptVersion: z.string(),
+  /** How the prompt version was chosen: asked for, a PROMPT_ROLLOUT share, or the default. */
+  promptAssignment: z.enum(["requested", "rollout", "default"]),
   standaloneQuestion: z.string(),
-  citations: z.array(citation),
+  citations: z.array(citation.strict()),
   usage,
-  timings: z.object({ retrievalMs: z.number(), generationMs: z.number(), totalMs: z.number() }),
+  timings: z.strictObject({ retrievalMs: z.number(), generationMs: z.number(), totalMs: z.number() }),
+  cached: z.boolean(),
+  savedUsage: usage.optional(),
+  verification: z
+    .strictObject({
+      checked: z.number().int().min(0),
+      supported: z.number().int().min(0),
+      unsupported: z.array(z.strictObject({ sentence: z.string(), cited: z.array(z.number().int()), reason: z.string() })),
+      action: z.enum(["flag", "drop", "abstain"]),
+    })
+    .optional(),
   warning: z.string().optional(),
 });
 
@@ -163,6 +189,8 @@ export const documentAdded = z.object({
 });
 
 export const documentRemoved = z.object({ removed: z.string(), jobId: z.string() });
+
+export const feedbackRecorded = z.object({ answerId: z.uuid(), rating: z.enum(["up", "down"]), promptVersion: z.string(), at: z.string() });
 
 /** A response body as its schema describes it (what a handler passes to res.json). */
 export type Body<T extends z.ZodType> = z.input<T>;

@@ -5,7 +5,10 @@
 import type { Config } from "../config/index.js";
 import { PromptLibrary } from "../answer/prompts.js";
 import { OpenAiChatModel, type ChatModel } from "../answer/llm.js";
-import { ask, type AskHooks, type AskRequest, type AskResult } from "../answer/service.js";
+import { AnswerCache } from "../answer/cache.js";
+import { ask, promptFor, type AnswerContext, type AskHooks, type AskRequest, type AskResult, type CachedAnswer } from "../answer/service.js";
+import { inSpan } from "../telemetry/index.js";
+import { LRUCache } from "lru-cache";
 import { createEmbedder, type Embedder } from "../embed/index.js";
 import type { IngestEvent } from "../ingest/pipeline.js";
 import type { IndexedDocument } from "../store/index.js";
@@ -21,8 +24,13 @@ import type { GuardDeps } from "./fetch-guard.js";
 import { countTokens } from "../answer/tokens.js";
 import { LiveIndex, type IndexStatus, type OpenIndex } from "./live-index.js";
 import { Reindexer, type ReindexJob } from "./reindex.js";
+import { JsonlFeedbackStore, type FeedbackRecord, type FeedbackStore } from "./feedback.js";
+import { assignPrompt, type PromptAssignment } from "./rollout.js";
 
-export type { AskHooks, AskRequest, AskResult, Citation } from "../answer/service.js";
+export type { AnswerVerification, AskHooks, AskRequest, AskResult, Citation, VerifyAction } from "../answer/service.js";
+export type { FeedbackRecord, FeedbackStore } from "./feedback.js";
+export { JsonlFeedbackStore } from "./feedback.js";
+export type { PromptAssignment } from "./rollout.js";
 export type { IndexStatus } from "./live-index.js";
 export type { ReindexJob } from "./reindex.js";
 export type { NewDocument } from "./documents.js";
@@ -46,7 +54,30 @@ export interface ServiceOptions {
   openIndex?: OpenIndex;
   /** How downloads by URL resolve names and connect (tests map names to addresses without DNS; default: the system's). */
   fetchGuard?: GuardDeps;
+  /** Where feedback is kept (default: DATA_DIR/feedback.jsonl). */
+  feedback?: FeedbackStore;
 }
+
+/** A question as a host hands it to the service: the answer request and who asks (for sticky prompt rollouts). */
+export interface AskInput extends AskRequest {
+  /** A client or conversation id: the same one always gets the same prompt version under PROMPT_ROLLOUT. */
+  clientId?: string;
+}
+
+/** The ask result as the service returns it: how its prompt version was chosen. */
+export interface ServiceAskResult extends AskResult {
+  promptAssignment: PromptAssignment;
+}
+
+export interface FeedbackInput {
+  answerId: string;
+  rating: "up" | "down";
+  comment?: string;
+  expected?: string;
+}
+
+/** Answers remembered for feedback (by answerId): the latest ones since the service started. */
+export const REMEMBERED_ANSWERS = 10_000;
 
 function sentenceWeights(config: Config): SentenceWeights {
   const r = config.reader;
@@ -55,7 +86,7 @@ function sentenceWeights(config: Config): SentenceWeights {
 
 /** An ask request that passed its checks (QaService.prepareAsk), ready to answer. */
 export interface PreparedAsk {
-  run(hooks?: AskHooks): Promise<AskResult>;
+  run(hooks?: AskHooks): Promise<ServiceAskResult>;
 }
 
 /** What the service tells its host (the HTTP server logs and counts these). */
@@ -63,6 +94,9 @@ export interface ServiceEvents {
   indexLoaded: [info: { generation: string; documents: number; chunks: number }];
   indexLoadFailed: [reason: string];
   reindexFinished: [job: ReindexJob];
+  /** Every answer, whichever host asked (metrics count these). */
+  answered: [result: ServiceAskResult, info: { cache: "hit" | "miss" | "bypass" | "off" }];
+  feedback: [record: FeedbackRecord];
 }
 
 /**
@@ -82,6 +116,10 @@ export class QaService extends EventEmitter<ServiceEvents> {
   private readonly files: LocalFiles;
   /** When the service started (the OpenAI-compatible model list's `created`). */
   readonly startedAt = new Date();
+  private readonly cache: AnswerCache<CachedAnswer>;
+  /** Recent answers by id, for feedback. */
+  private readonly answers = new LRUCache<string, { result: ServiceAskResult; req: Pick<AskInput, "question" | "docs">; generation: string }>({ max: REMEMBERED_ANSWERS });
+  readonly feedbackStore: FeedbackStore;
 
   constructor(
     readonly config: Config,
@@ -102,7 +140,11 @@ export class QaService extends EventEmitter<ServiceEvents> {
         (await import("../ingest/run.js")).ingestWithConfig(config, { onEvent, force: opts.force, embedder: this.embedder }),
       () => this.live.reload(),
     );
+    this.cache = new AnswerCache<CachedAnswer>(config.cache);
+    this.feedbackStore = opts.feedback ?? JsonlFeedbackStore.inDataDir(config.dataDir);
     this.live.onSwap = (generation) => {
+      // Keys hold the generation, so old answers could never be served again: free their memory now.
+      this.cache.clear();
       const index = this.live.current()?.index;
       this.emit("indexLoaded", { generation, documents: index?.manifest.documents.length ?? 0, chunks: index?.chunks.size ?? 0 });
     };
@@ -201,24 +243,16 @@ export class QaService extends EventEmitter<ServiceEvents> {
     return { results, tookMs: Math.round((performance.now() - t0) * 10) / 10 };
   }
 
-  /**
-   * Checks an ask request before any answering work: an index is serving (INDEX_NOT_READY), the
-   * documents exist (UNKNOWN_DOCUMENT), the prompt version exists (UNKNOWN_PROMPT_VERSION). The run
-   * it resolves to answers from the index it checked, so a swap in between changes nothing. A host
-   * that streams calls this before it commits to a response.
-   */
-  async prepareAsk(req: AskRequest): Promise<PreparedAsk> {
-    const retriever = this.retriever();
-    this.checkDocs(retriever, req.docs);
-    const promptVersion = this.config.prompt.version;
-    await this.prompts.get(req.promptVersion ?? promptVersion);
-    const context = {
+  /** The answer context for the live index. */
+  private answerContext(retriever: Retriever): AnswerContext {
+    return {
       retriever,
       prompts: this.prompts,
       llm: this.llm,
+      cache: this.cache,
       settings: {
         defaultK: 5,
-        promptVersion,
+        promptVersion: this.config.prompt.version,
         tokenBudget: this.config.prompt.tokenBudget,
         evidence: {
           threshold: this.config.retrieval.abstainThreshold,
@@ -228,13 +262,92 @@ export class QaService extends EventEmitter<ServiceEvents> {
         },
         readerPrior: this.config.reader.prior,
         prices: this.config.prices,
+        verifyAction: this.config.verify.action,
       },
     };
-    return { run: (hooks) => ask(context, req, hooks) };
   }
 
-  async ask(req: AskRequest, hooks?: AskHooks): Promise<AskResult> {
+  /**
+   * Checks an ask request before any answering work: an index is serving (INDEX_NOT_READY), the
+   * documents exist (UNKNOWN_DOCUMENT), the prompt version exists (UNKNOWN_PROMPT_VERSION), the one
+   * the request names or the one the rollout (PROMPT_ROLLOUT) assigns its client. The run it resolves
+   * to answers from the index it checked, so a swap in between changes nothing. A host that streams
+   * calls this before it commits to a response.
+   *
+   * The run answers (answer/service.ts ask) with the answer cache and citation checks, remembers the
+   * answer by answerId for feedback, and emits "answered" (metrics count every host's answers).
+   */
+  async prepareAsk(req: AskInput): Promise<PreparedAsk> {
+    const retriever = this.retriever();
+    this.checkDocs(retriever, req.docs);
+    const generation = retriever.index.manifest.generation;
+    const { version, assignment } = assignPrompt(this.config.prompt.rollout, this.config.prompt.version, req);
+    await this.prompts.get(version);
+    const { clientId: _client, ...request } = req;
+    const context = this.answerContext(retriever);
+    const run = (hooks?: AskHooks) =>
+      inSpan(
+        "qa.ask",
+        async (span) => {
+          const answered = await ask(context, { ...request, promptVersion: version }, hooks);
+          const result: ServiceAskResult = { ...answered, promptAssignment: assignment };
+          span?.setAttributes({
+            "qa.answer_id": result.answerId,
+            "qa.mode": result.mode,
+            "qa.grounded": result.grounded,
+            "qa.cached": result.cached,
+            ...(result.verification ? { "qa.verify.unsupported": result.verification.unsupported.length } : {}),
+          });
+          this.answers.set(result.answerId, { result, req: { question: req.question, docs: req.docs }, generation });
+          const cache = result.cached ? "hit" : !this.cache.enabled ? "off" : req.cache === false ? "bypass" : "miss";
+          this.emit("answered", result, { cache });
+          return result;
+        },
+        { attributes: { "qa.prompt.version": version, "qa.prompt.assignment": assignment, "qa.index.generation": generation, "qa.k": req.k ?? 5 } },
+      );
+    return { run };
+  }
+
+  async ask(req: AskInput, hooks?: AskHooks): Promise<ServiceAskResult> {
     return (await this.prepareAsk(req)).run(hooks);
+  }
+
+  /** Records feedback on an answer this service gave (UNKNOWN_ANSWER once it is forgotten); emits "feedback". */
+  async feedback(input: FeedbackInput): Promise<FeedbackRecord> {
+    const known = this.answers.get(input.answerId);
+    if (!known)
+      throw new AppError("UNKNOWN_ANSWER", `no answer ${input.answerId}: feedback is taken on the last ${REMEMBERED_ANSWERS} answers since the server started`);
+    const { result: r, req, generation } = known;
+    const record: FeedbackRecord = {
+      answerId: r.answerId,
+      rating: input.rating,
+      ...(input.comment ? { comment: input.comment } : {}),
+      ...(input.expected ? { expected: input.expected } : {}),
+      at: new Date().toISOString(),
+      question: req.question,
+      standaloneQuestion: r.standaloneQuestion,
+      ...(req.docs?.length ? { docs: req.docs } : {}),
+      answer: r.answer,
+      grounded: r.grounded,
+      mode: r.mode,
+      model: r.model,
+      promptVersion: r.promptVersion,
+      promptAssignment: r.promptAssignment,
+      generation,
+      cached: r.cached,
+      cited: r.citations.filter((c) => c.cited).map((c) => ({ docId: c.docId, page: c.page })),
+      ...(r.verification ? { unsupportedSentences: r.verification.unsupported.length } : {}),
+    };
+    await this.feedbackStore.add(record);
+    this.emit("feedback", record);
+    return record;
+  }
+
+  /** The prompt an LLM would get for a question, without calling one (npm run cost). */
+  async promptFor(req: AskRequest): Promise<{ grounded: boolean; system: string; user: string; passages: number; promptVersion: string }> {
+    const retriever = this.retriever();
+    this.checkDocs(retriever, req.docs);
+    return promptFor(this.answerContext(retriever), req);
   }
 
   documents(): IndexedDocument[] {

@@ -60,7 +60,7 @@ export async function writeCorpus(docs: FixtureDoc[], dir?: string): Promise<{ c
   return { corpusDir, manifest };
 }
 
-/** A config over the given folders, extractive, quiet, no rate limit, no shedding on event loop delay, ephemeral port. A variable set to undefined takes its default. */
+/** A config over the given folders (feedback beside the index), extractive, quiet, no rate limit, no shedding on event loop delay, ephemeral port. A variable set to undefined takes its default. */
 export function testConfig(dirs: { corpusDir: string; manifest: string; indexDir: string }, env: Record<string, string | undefined> = {}): Config {
   return loadConfig({
     PORT: "0",
@@ -68,6 +68,7 @@ export function testConfig(dirs: { corpusDir: string; manifest: string; indexDir
     CORPUS_DIR: dirs.corpusDir,
     CORPUS_MANIFEST: dirs.manifest,
     INDEX_DIR: dirs.indexDir,
+    DATA_DIR: `${dirs.indexDir}-data`,
     LLM_PROVIDER: "extractive",
     LOG_LEVEL: "silent",
     RATE_LIMIT_PER_MINUTE: "0",

@@ -38,7 +38,8 @@ afterAll(async () => {
 });
 
 async function serve(env: Record<string, string | undefined>, llm?: ChatModel, opts: ServiceOptions = {}) {
-  const server = await startServer(testConfig(dirs, { ADMIN_TOKEN: TOKEN, ...env }), { ...(llm ? { llm } : {}), ...opts });
+  // Repeated questions here must reach the model each time: no answer cache (it has its own tests, llmops.test.ts).
+  const server = await startServer(testConfig(dirs, { ADMIN_TOKEN: TOKEN, ANSWER_CACHE_SIZE: "0", ...env }), { ...(llm ? { llm } : {}), ...opts });
   servers.push(server);
   return server;
 }

@@ -29,6 +29,9 @@ beforeAll(async () => {
       LLM_TIMEOUT_MS: "800",
       LLM_MAX_RETRIES: "0",
       PRICE_TABLE: JSON.stringify({ "test-model": { input: 1, output: 2 } }),
+      // Each test here is about one model call for a question another test asked too: no answer cache
+      // (the cache, verification and traces have their own tests, llmops.test.ts).
+      ANSWER_CACHE_SIZE: "0",
     },
   );
   await ingestWithConfig(config);

@@ -102,7 +102,7 @@ describe("GET /openapi.json", () => {
     expect(doc.openapi).toBe("3.1.0");
     for (const id of Object.keys(doc.components.schemas)) expect(ajv.getSchema(`api#/components/schemas/${id}`), id).toBeTruthy();
     // Generated from the zod schemas the routes validate with: the ask body's fields, the catalogue's codes.
-    expect(Object.keys(doc.components.schemas.AskRequest.properties).sort()).toEqual(["docs", "history", "k", "promptVersion", "question", "stream"]);
+    expect(Object.keys(doc.components.schemas.AskRequest.properties).sort()).toEqual(["cache", "conversationId", "docs", "history", "k", "promptVersion", "question", "stream"]);
     expect(doc.components.schemas.Error.properties.error.properties.code.enum).toContain("URL_NOT_ALLOWED");
     // The validators reject what the schemas do not allow (so the checks below can fail).
     expect(ajv.getSchema("api#/components/schemas/Health")!({ status: "nope" })).toBe(false);
@@ -132,7 +132,10 @@ describe("GET /openapi.json", () => {
 
     await check({ method: "POST", template: "/v1/search", path: "/v1/search", body: { query: Q } });
     expect((await check({ method: "POST", template: "/v1/search", path: "/v1/search", body: { query: "" } })).status).toBe(400);
-    await check({ method: "POST", template: "/v1/ask", path: "/v1/ask", body: { question: Q } });
+    const answered = await check({ method: "POST", template: "/v1/ask", path: "/v1/ask", body: { question: Q } });
+    expect((await check({ method: "POST", template: "/v1/feedback", path: "/v1/feedback", body: { answerId: answered.json.answerId, rating: "up" } })).status).toBe(201);
+    const unknown = { answerId: "00000000-0000-4000-8000-000000000000", rating: "down" };
+    expect((await check({ method: "POST", template: "/v1/feedback", path: "/v1/feedback", body: unknown })).status).toBe(404);
     await check({ method: "POST", template: "/v1/ask", path: "/v1/ask", body: { question: Q, stream: true } });
     expect((await check({ method: "POST", template: "/v1/ask", path: "/v1/ask", body: { question: Q, docs: ["nope"] } })).status).toBe(400);
 

@@ -233,8 +233,9 @@ describe("metrics", () => {
     const text = await res.text();
     expect(text).toMatch(/http_requests_total\{method="POST",route="\/v1\/ask",status="200"\} 2/);
     expect(text).toMatch(/http_request_duration_seconds_bucket\{.*route="\/v1\/ask"/);
-    expect(text).toMatch(/rag_answers_total\{mode="extractive",grounded="true"\} 1/);
-    expect(text).toMatch(/rag_answers_total\{mode="extractive",grounded="false"\} 1/);
+    expect(text).toMatch(/rag_answers_total\{mode="extractive",grounded="true",prompt_version="qa-v1",cached="false"\} 1/);
+    expect(text).toMatch(/rag_answers_total\{mode="extractive",grounded="false",prompt_version="qa-v1",cached="false"\} 1/);
+    expect(text).toMatch(/rag_cache_misses_total 2/);
     expect(text).toMatch(/rag_retrieval_duration_seconds_count \d+/);
     expect(text).toMatch(/rag_index_chunks [1-9]\d*/);
     expect(text).toMatch(/rag_index_documents 3/);

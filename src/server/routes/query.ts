@@ -1,6 +1,6 @@
 /** POST /v1/search and POST /v1/ask (JSON, or Server-Sent Events with stream:true / Accept: text/event-stream). */
 import { Router } from "express";
-import type { AskResult, QaService } from "../../service/index.js";
+import type { QaService, ServiceAskResult } from "../../service/index.js";
 import { errorResponse } from "../errors.js";
 import type { Metrics } from "../metrics.js";
 import { baseUrl, linkCitations } from "../links.js";
@@ -18,28 +18,24 @@ export function queryRoutes(service: QaService, metrics: Metrics): Router {
   });
 
   r.post("/v1/ask", async (req, res) => {
-    const { stream, ...body } = parseBody(askBody, req.body);
-    const record = (result: AskResult) => {
-      metrics.retrievalSeconds.observe(result.timings.retrievalMs / 1000);
-      metrics.generationSeconds.observe({ mode: result.mode }, result.timings.generationMs / 1000);
-      metrics.answers.inc({ mode: result.mode, grounded: String(result.grounded) });
-      if (result.usage.promptTokens + result.usage.completionTokens > 0) {
-        metrics.tokens.inc({ model: result.model, kind: "prompt" }, result.usage.promptTokens);
-        metrics.tokens.inc({ model: result.model, kind: "completion" }, result.usage.completionTokens);
-        metrics.costUsd.inc({ model: result.model }, result.usage.costUsd);
-      }
-      if (result.warning && result.mode === "extractive" && service.llm) metrics.llmFallbacks.inc();
-      req.log.info({ grounded: result.grounded, mode: result.mode, model: result.model, usage: result.usage, timings: result.timings }, "answer");
-    };
+    const { stream, conversationId, ...body } = parseBody(askBody, req.body);
+    // Sticky prompt rollouts: the conversation, else the client's own id, else its address.
+    const input = { ...body, clientId: conversationId ?? clientIdOf(req.get("x-client-id")) ?? req.ip };
+    const log = (result: ServiceAskResult) =>
+      req.log.info(
+        { answerId: result.answerId, grounded: result.grounded, mode: result.mode, model: result.model, promptVersion: result.promptVersion, cached: result.cached, usage: result.usage, timings: result.timings, unsupported: result.verification?.unsupported.length },
+        "answer",
+      );
 
     const base = baseUrl(req, service.config.publicUrl);
-    const linked = (result: AskResult): Body<typeof askResponse> => ({ ...result, citations: linkCitations(result.citations, base) });
+    const linked = (result: ServiceAskResult): Body<typeof askResponse> => ({ ...result, citations: linkCitations(result.citations, base) });
     // Readiness, unknown documents and unknown prompt versions are checked before anything is sent,
     // so they are plain JSON errors with their status, streamed or not.
-    const prepared = await service.prepareAsk(body);
+    const prepared = await service.prepareAsk(input);
     if (!(stream ?? req.accepts(["application/json", "text/event-stream"]) === "text/event-stream")) {
       const result = await prepared.run();
-      record(result);
+      log(result);
+      res.setHeader("X-Cache", result.cached ? "hit" : "miss");
       res.json(linked(result));
       return;
     }
@@ -49,12 +45,13 @@ export function queryRoutes(service: QaService, metrics: Metrics): Router {
     res.on("close", () => abort.abort());
     const sse = openSse(res);
     try {
+      // (A stream's headers are sent before the cache is looked up: its `done` event says `cached`.)
       const result = await prepared.run({
         signal: abort.signal,
         onCitations: (citations) => sse.send("citations", { citations: linkCitations(citations, base) } satisfies Body<typeof askEvents.citations>),
         onToken: (delta) => sse.send("token", { delta } satisfies Body<typeof askEvents.token>),
       });
-      record(result);
+      log(result);
       sse.send("done", linked(result));
     } catch (err) {
       sse.send("error", errorResponse(err, req.log).body satisfies Body<typeof askEvents.error>);
@@ -65,3 +62,6 @@ export function queryRoutes(service: QaService, metrics: Metrics): Router {
 
   return r;
 }
+
+const CLIENT_ID = /^[\w.:-]{1,128}$/;
+const clientIdOf = (given: string | undefined) => (given && CLIENT_ID.test(given) ? given : undefined);
