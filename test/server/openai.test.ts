@@ -169,6 +169,22 @@ describe("LLM mode", () => {
     expect(plain.temperature).toBe(0);
     expect(plain.max_tokens ?? plain.max_completion_tokens).toBe(512);
   });
+
+  it("keys the answer cache by the request's own temperature and max_tokens", async () => {
+    upstream.behaviour = { kind: "reply", text: "Adam was used [1].", promptTokens: 210, completionTokens: 7 };
+    const llmClient = new OpenAI({ baseURL: `${llmServer.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    const q = QUESTION; // asked above at temperature 0.7 and at the defaults: 0.9 and 0.3 are new keys
+    const ask = (extra: object) => llmClient.chat.completions.create({ model: "llmops-qa", messages: [{ role: "user", content: q }], ...extra });
+    upstream.requests.length = 0;
+    await ask({ temperature: 0.9 });
+    const calls = upstream.requests.length;
+    expect(calls).toBeGreaterThan(0);
+    await ask({ temperature: 0.9 }); // the same settings: the cached answer, no model call
+    expect(upstream.requests.length).toBe(calls);
+    await ask({ temperature: 0.3 }); // other settings: another answer
+    expect(upstream.requests.length).toBeGreaterThan(calls);
+    expect(upstream.requests.at(-1).temperature).toBe(0.3);
+  });
 });
 
 describe("LangChain's ChatOpenAI pointed at the service", () => {
