@@ -9,7 +9,9 @@ import { ChatOpenAI } from "@langchain/openai";
 import { HumanMessage } from "@langchain/core/messages";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import OpenAI from "openai";
+// "openai-client" is npm:openai@7 under another name: a root "openai@7" conflicts with the openai@4 peer
+// that @langchain/community's optional stagehand peer pins, and npm ci refuses the tree.
+import OpenAI from "openai-client";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { PROJECT_ROOT } from "../../src/config/index.js";
 import { MIRROR } from "../global-setup.js";

@@ -6,7 +6,9 @@
  */
 import { ChatOpenAI } from "@langchain/openai";
 import { AIMessage, HumanMessage } from "@langchain/core/messages";
-import OpenAI from "openai";
+// "openai-client" is npm:openai@7 under another name: a root "openai@7" conflicts with the openai@4 peer
+// that @langchain/community's optional stagehand peer pins, and npm ci refuses the tree.
+import OpenAI from "openai-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ingestWithConfig } from "../../src/ingest/run.js";
 import { startServer, type RunningServer } from "../../src/server/index.js";
