@@ -18,6 +18,9 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
+          // Unit files build only small fixture indexes in their own temp folders: run two at a time.
+          fileParallelism: true,
+          maxWorkers: 2,
           include: ["test/unit/**/*.test.ts", "test/eval-match.test.ts", "test/ingest/{clean,chunk,pipeline}.test.ts", "test/corpus/online.test.ts", "test/server/**/*.test.ts"],
         },
       },
