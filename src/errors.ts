@@ -24,6 +24,7 @@ export const ERROR_STATUS = {
   SHUTTING_DOWN: 503,
   TIMEOUT: 503,
   OVERLOADED: 503,
+  STORE_UNAVAILABLE: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
