@@ -54,7 +54,7 @@ export interface IngestResult {
   skipped: Array<{ id: string; file: string; reason: string }>;
   missing: Array<{ id: string; file: string }>;
   seconds: number;
-  manifest: IndexManifest | null;
+  manifest: (IndexManifest & { generation?: string }) | null;
 }
 
 export class IngestError extends Error {

@@ -12,12 +12,12 @@ import type { IndexedDocument } from "../store/index.js";
 import { viewHit, type HitView, type Retriever } from "../retrieval/retriever.js";
 import { AppError } from "../errors.js";
 import { DEFAULT_SENTENCE_WEIGHTS, type SentenceWeights } from "../retrieval/sentence-score.js";
-import { createIndexStore, type IndexStore } from "../store/index.js";
+import { createIndexStore, SchemaTooNewError, StoreUnavailableError, type IndexStore } from "../store/index.js";
 import { EventEmitter } from "node:events";
 import type { CorpusEntry } from "../corpus/manifest.js";
 import { addDocument, downloadDocument, removeDocument, type NewDocument } from "./documents.js";
 import { LiveIndex, type IndexStatus, type OpenIndex } from "./live-index.js";
-import { JobConflictError, Reindexer, type ReindexJob } from "./reindex.js";
+import { JobConflictError, Reindexer, type JobKind, type ReindexJob } from "./reindex.js";
 
 export type { AskHooks, AskRequest, AskResult, Citation } from "../answer/service.js";
 export type { IndexStatus } from "./live-index.js";
@@ -50,6 +50,10 @@ export interface ServiceEvents {
   indexLoaded: [info: { generation: string; documents: number; chunks: number }];
   indexLoadFailed: [reason: string];
   reindexFinished: [job: ReindexJob];
+  /** Jobs found running with a dead worker (no heartbeat), now marked failed. */
+  jobsReaped: [jobs: ReindexJob[]];
+  /** The store's backend went away or came back (Postgres). */
+  storeHealth: [health: { available: boolean; reason?: string }];
 }
 
 /**
@@ -65,6 +69,10 @@ export class QaService extends EventEmitter<ServiceEvents> {
   private readonly embedder: Embedder;
   /** Whether this service created its embedder (and so closes it); a given one belongs to the caller. */
   private readonly ownsEmbedder: boolean;
+  private readonly store: IndexStore;
+  /** Whether this service created its store (and so closes it). */
+  private readonly ownsStore: boolean;
+  private readonly unwatchHealth: (() => void) | undefined;
 
   constructor(
     readonly config: Config,
@@ -73,22 +81,32 @@ export class QaService extends EventEmitter<ServiceEvents> {
     super();
     this.embedder = opts.embedder ?? createEmbedder(config);
     this.ownsEmbedder = opts.embedder === undefined;
-    this.live = new LiveIndex(opts.store ?? createIndexStore(config), this.embedder, { ...config.retrieval, sentence: sentenceWeights(config) }, opts.openIndex);
+    this.store = opts.store ?? createIndexStore(config);
+    this.ownsStore = opts.store === undefined;
+    this.live = new LiveIndex(this.store, this.embedder, { ...config.retrieval, sentence: sentenceWeights(config) }, opts.openIndex);
     this.prompts = new PromptLibrary(config.promptsDir);
     this.llm = opts.llm === null ? undefined : (opts.llm ?? (config.llm.provider === "extractive" ? undefined : new OpenAiChatModel(config.llm)));
     this.reindexer = new Reindexer(
       // Loaded on the first re-index: a serving process never needs the PDF parser otherwise. The job
       // embeds with the service's one embedder (no second worker pool or model) and leaves it open.
       async (onEvent: (e: IngestEvent) => void, opts) =>
-        (await import("../ingest/run.js")).ingestWithConfig(config, { onEvent, force: opts.force, embedder: this.embedder }),
+        (await import("../ingest/run.js")).ingestWithConfig(config, { onEvent, force: opts.force, embedder: this.embedder, store: this.store }),
       () => this.live.reload(),
+      this.store.jobs,
+      { heartbeatMs: config.jobs.heartbeatMs, onReaped: (jobs) => this.emit("jobsReaped", jobs) },
     );
     this.live.onSwap = (generation) => {
       const index = this.live.current()?.index;
       this.emit("indexLoaded", { generation, documents: index?.manifest.documents.length ?? 0, chunks: index?.chunks.size ?? 0 });
     };
     this.live.onLoadError = (err) => this.emit("indexLoadFailed", err.message);
+    this.unwatchHealth = this.store.watchHealth?.((health) => this.emit("storeHealth", health));
     this.reindexer.onFinish = (job) => this.emit("reindexFinished", job);
+  }
+
+  /** Where the index lives, for logs ("files in ./index", "postgres at postgres://..."). */
+  get storeLocation(): string {
+    return this.store.location;
   }
 
   /** Readiness: the generation serving, or why none is. */
@@ -116,10 +134,10 @@ export class QaService extends EventEmitter<ServiceEvents> {
     }
   }
 
-  /** Starts a re-index job; REINDEX_RUNNING while one runs. `force` parses every document again. */
-  startReindex(opts: { force?: boolean } = {}): ReindexJob {
+  /** Starts a re-index job; REINDEX_RUNNING while one runs (on any replica sharing the job store). `force` parses every document again. */
+  async startReindex(opts: { force?: boolean; kind?: JobKind; document?: string } = {}): Promise<ReindexJob> {
     try {
-      return this.reindexer.start(opts);
+      return await storeCall(() => this.reindexer.start(opts));
     } catch (err) {
       if (err instanceof JobConflictError) throw new AppError("REINDEX_RUNNING", err.message);
       throw err;
@@ -127,41 +145,63 @@ export class QaService extends EventEmitter<ServiceEvents> {
   }
 
   /** A job by id; NOT_FOUND when it is unknown. */
-  job(jobId: string): ReindexJob {
-    const job = this.reindexer.get(jobId);
-    if (!job) throw new AppError("NOT_FOUND", `no re-index job ${jobId} (jobs are kept in memory until the server restarts)`);
+  async job(jobId: string): Promise<ReindexJob> {
+    const job = await storeCall(() => this.reindexer.get(jobId));
+    if (!job)
+      throw new AppError(
+        "NOT_FOUND",
+        `no re-index job ${jobId}${this.store.jobs?.durable ? "" : " (with INDEX_STORE=file, jobs are kept in memory until the server restarts)"}`,
+      );
     return job;
   }
 
   /** Adds a document (uploaded bytes, or a URL to download) and starts the re-index that makes it searchable. */
   async addDocument(doc: NewDocument | { url: string; id?: string; title?: string }): Promise<{ document: CorpusEntry; job: ReindexJob }> {
-    this.notWhileReindexing();
+    await this.notWhileReindexing();
     const upload = "data" in doc ? doc : { ...(await downloadDocument(doc.url, this.config.http.uploadLimitBytes)), id: doc.id, title: doc.title, url: doc.url };
     const document = await addDocument(this.config, upload);
-    return { document, job: this.startReindex() };
+    return { document, job: await this.startReindex({ kind: "upload", document: document.id }) };
   }
 
   /** Removes a document from the corpus and starts the re-index that drops it. */
   async removeDocument(id: string): Promise<ReindexJob> {
-    this.notWhileReindexing();
+    await this.notWhileReindexing();
     await removeDocument(this.config, id);
-    return this.startReindex();
+    return this.startReindex({ kind: "remove", document: id });
   }
 
-  private notWhileReindexing(): void {
-    if (this.reindexer.isRunning()) throw new AppError("REINDEX_RUNNING", "a re-index job is running; retry when it has finished");
+  private async notWhileReindexing(): Promise<void> {
+    if (await storeCall(() => this.reindexer.isRunning())) throw new AppError("REINDEX_RUNNING", "a re-index job is running; retry when it has finished");
   }
 
-  /** Loads the index (if any) and starts watching for rebuilt ones. Never throws: readiness tells. */
+  /**
+   * Prepares the store (Postgres: migrations), loads the index (if any) and starts watching for rebuilt
+   * ones. Throws only when the database's schema is newer than this build (the process must not serve
+   * it); an unreachable database is reported (storeHealth) and readiness says so until it is back.
+   */
   async start(): Promise<void> {
+    try {
+      await this.store.init?.();
+    } catch (err) {
+      if (err instanceof SchemaTooNewError) throw err;
+      if (!(err instanceof StoreUnavailableError)) throw err;
+      this.emit("storeHealth", { available: false, reason: err.message });
+    }
     await this.live.reload();
-    if (this.config.http.watchIndex) this.live.watch();
+    // Files: WATCH_INDEX. A store with a backend shared by replicas (Postgres) is always followed: its
+    // watch is how every replica moves to a new generation and how one started without its database
+    // finds it.
+    if (this.config.http.watchIndex || this.store.health) this.live.watch();
+    await this.reindexer.startReaping();
   }
 
   async close(): Promise<void> {
     this.live.unwatch();
+    this.unwatchHealth?.();
+    this.reindexer.stopReaping();
     await this.reindexer.idle();
     if (this.ownsEmbedder) await this.embedder.close();
+    if (this.ownsStore) await this.store.close?.();
   }
 
   private retriever(): Retriever {
@@ -185,7 +225,7 @@ export class QaService extends EventEmitter<ServiceEvents> {
     const t0 = performance.now();
     const retriever = this.retriever();
     this.checkDocs(retriever, docs);
-    const { hits } = await retriever.search(query, { k, docs });
+    const { hits } = await storeCall(() => retriever.search(query, { k, docs }));
     const results = hits.map(viewHit);
     return { results, tookMs: Math.round((performance.now() - t0) * 10) / 10 };
   }
@@ -194,7 +234,7 @@ export class QaService extends EventEmitter<ServiceEvents> {
     const retriever = this.retriever();
     this.checkDocs(retriever, req.docs);
     try {
-      return await ask(
+      return await storeCall(() => ask(
         {
           retriever,
           prompts: this.prompts,
@@ -215,7 +255,7 @@ export class QaService extends EventEmitter<ServiceEvents> {
         },
         req,
         hooks,
-      );
+      ));
     } catch (err) {
       if (err instanceof PromptNotFoundError) throw new AppError("UNKNOWN_PROMPT_VERSION", err.message);
       throw err;
@@ -224,5 +264,15 @@ export class QaService extends EventEmitter<ServiceEvents> {
 
   documents(): IndexedDocument[] {
     return this.retriever().index.manifest.documents;
+  }
+}
+
+/** A store that cannot reach its backend answers 503 STORE_UNAVAILABLE (retry later), never 500. */
+async function storeCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof StoreUnavailableError) throw new AppError("STORE_UNAVAILABLE", `${err.message}; retry shortly`);
+    throw err;
   }
 }

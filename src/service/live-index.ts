@@ -6,7 +6,7 @@
  */
 import type { Embedder } from "../embed/types.js";
 import { Retriever, type RetrievalParams } from "../retrieval/retriever.js";
-import { IndexLoadError, type IndexSnapshot, type IndexStore, type OpenOptions } from "../store/index.js";
+import { IndexLoadError, SchemaTooNewError, StoreUnavailableError, type IndexSnapshot, type IndexStore, type OpenOptions } from "../store/index.js";
 
 export type IndexStatus = { ready: true; generation: string; loadedAt: string } | { ready: false; reason: string; code: string };
 
@@ -35,6 +35,9 @@ export class LiveIndex {
   }
 
   status(): IndexStatus {
+    // A snapshot whose store cannot be reached answers nothing (its searches run in the database).
+    const health = this.store.health?.();
+    if (health && !health.available) return { ready: false, code: "STORE_UNAVAILABLE", reason: health.reason ?? "the store is unavailable" };
     if (this.retriever) return { ready: true, generation: this.retriever.index.manifest.generation, loadedAt: this.loadedAt };
     return { ready: false, ...this.lastError };
   }
@@ -56,7 +59,8 @@ export class LiveIndex {
         return true;
       } catch (err) {
         const e = err as Error;
-        this.lastError = { code: err instanceof IndexLoadError ? err.code : "INDEX_INVALID", reason: e.message };
+        const code = err instanceof IndexLoadError ? err.code : err instanceof StoreUnavailableError ? "STORE_UNAVAILABLE" : err instanceof SchemaTooNewError ? "SCHEMA_TOO_NEW" : "INDEX_INVALID";
+        this.lastError = { code, reason: e.message };
         this.onLoadError(e);
         return false;
       }

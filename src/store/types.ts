@@ -139,6 +139,8 @@ export interface IndexStore {
   init?(): Promise<void>;
   /** The backend's health as last seen (a store without a backend to lose has none). */
   health?(): StoreHealth;
+  /** Calls back when the backend becomes unavailable or available again; returns the unsubscribe function. */
+  watchHealth?(onChange: (health: StoreHealth) => void): () => void;
   /** Where this store keeps jobs; without one, jobs live in the process's memory. */
   readonly jobs?: JobStore;
   /** Releases connections. */

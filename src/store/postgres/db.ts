@@ -46,8 +46,7 @@ export class Database {
   readonly owner = `${os.hostname()}:${process.pid}`;
   private migrated: Promise<MigrationReport> | undefined;
   private state: StoreHealth = { available: true };
-  /** Called when the database becomes unreachable or reachable again (logs). */
-  onHealthChange: (health: StoreHealth) => void = () => {};
+  private readonly healthListeners = new Set<(health: StoreHealth) => void>();
 
   constructor(readonly settings: PgSettings) {
     this.pool = new pg.Pool({
@@ -75,7 +74,13 @@ export class Database {
   private set(next: StoreHealth): void {
     const changed = next.available !== this.state.available;
     this.state = next;
-    if (changed) this.onHealthChange(next);
+    if (changed) for (const l of this.healthListeners) l(next);
+  }
+
+  /** Calls back when the database becomes unreachable or reachable again (logs, readiness). */
+  watchHealth(listener: (health: StoreHealth) => void): () => void {
+    this.healthListeners.add(listener);
+    return () => this.healthListeners.delete(listener);
   }
 
   succeeded(): void {

@@ -94,6 +94,10 @@ export class PostgresIndexStore implements IndexStore {
     return this.db.health();
   }
 
+  watchHealth(onChange: (health: StoreHealth) => void): () => void {
+    return this.db.watchHealth(onChange);
+  }
+
   async current(): Promise<Manifest | null> {
     const { rows } = await this.db.query<{ name: string; manifest: IndexManifest }>(
       "SELECT g.name, g.manifest FROM index_active a JOIN index_generations g ON g.id = a.generation_id",
