@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { EvalSetError, parseEvalSet, type EvalItem } from "../src/eval/dataset.js";
+import { isAppError } from "../src/errors.js";
+import { parseEvalSet, type EvalItem } from "../src/eval/dataset.js";
 import { answerCorrect, firstHitRank, fold, isHit, matchSupport } from "../src/eval/match.js";
 import { formatSummary, renderHtml, type EvalReport } from "../src/eval/report/index.js";
 import { choose, crossValidate, makeFolds, objective, parseGrid, settingsOf, type SettingRun } from "../src/eval/cv.js";
@@ -301,18 +302,20 @@ describe("question sets", () => {
       parseEvalSet(bad, "bad.jsonl");
       expect.fail("should have thrown");
     } catch (err) {
-      expect(err).toBeInstanceOf(EvalSetError);
-      const issues = (err as EvalSetError).issues.join("\n");
+      if (!isAppError(err, "EVAL_SET_INVALID")) throw err;
+      expect(err.details?.file).toBe("bad.jsonl");
+      const issues = (err.details?.issues ?? []).map((i) => `line ${i.line}: ${i.path || "(item)"}: ${i.message}`).join("\n");
       expect(issues).toMatch(/line 1: kind/);
-      expect(issues).toMatch(/line 2: not valid JSON/);
+      expect(issues).toMatch(/line 2: \(item\): not valid JSON/);
       expect(issues).toMatch(/line 3: doc: required/);
       expect(issues).not.toMatch(/line 4/);
+      expect(err.message).toMatch(/line 3:\n\s+✖ required unless kind is unanswerable\n\s+→ at doc/);
     }
   });
 
   it("rejects duplicate ids and unanswerable items with a document", () => {
     expect(() => parseEvalSet([line(item()), line(item())].join("\n"))).toThrow(/duplicate id "q1"/);
-    expect(() => parseEvalSet(line({ ...unanswerable(), doc: "gpt1" }))).toThrow(/doc: must be null/);
+    expect(() => parseEvalSet(line({ ...unanswerable(), doc: "gpt1" }))).toThrow(/must be null for an unanswerable item\n\s+→ at doc/);
   });
 });
 

@@ -4,6 +4,7 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
+import { AppError } from "../errors.js";
 
 export interface PromptTemplate {
   version: string;
@@ -12,14 +13,11 @@ export interface PromptTemplate {
   user: string;
 }
 
-export class PromptNotFoundError extends Error {
-  constructor(
-    public readonly version: string,
-    public readonly available: string[],
-  ) {
-    super(`unknown prompt version "${version}"; available: ${available.join(", ") || "none"}`);
-    this.name = "PromptNotFoundError";
-  }
+/** UNKNOWN_PROMPT_VERSION, naming the versions there are. */
+function unknownVersion(version: string, available: string[]): AppError<"UNKNOWN_PROMPT_VERSION"> {
+  return new AppError("UNKNOWN_PROMPT_VERSION", `unknown prompt version "${version}"; available: ${available.join(", ") || "none"}`, {
+    details: { version, available },
+  });
 }
 
 export class PromptLibrary {
@@ -38,12 +36,12 @@ export class PromptLibrary {
   async get(version: string): Promise<PromptTemplate> {
     const cached = this.cache.get(version);
     if (cached) return cached;
-    if (!/^[a-z0-9][a-z0-9.-]*$/.test(version)) throw new PromptNotFoundError(version, await this.list());
+    if (!/^[a-z0-9][a-z0-9.-]*$/.test(version)) throw unknownVersion(version, await this.list());
     let text: string;
     try {
       text = await readFile(path.join(this.dir, `${version}.md`), "utf8");
     } catch {
-      throw new PromptNotFoundError(version, await this.list());
+      throw unknownVersion(version, await this.list());
     }
     const template = parseTemplate(version, text);
     this.cache.set(version, template);

@@ -12,19 +12,19 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig, PROJECT_ROOT, type Config } from "../config/index.js";
-import { AppError } from "../errors.js";
+import { loadConfig, PROJECT_ROOT, type Config } from "../config/index.js";
+import { AppError, isAppError } from "../errors.js";
 import { loadCorpusEntries } from "../corpus/catalog.js";
 import { createEmbedder } from "../embed/index.js";
 import type { Embedder } from "../embed/types.js";
 import { createIndexStore } from "../store/index.js";
 import { BASELINE_RECIPE, baselineTarget, buildBaseline } from "../eval/baseline.js";
-import { EvalSetError, isAnswerable, loadEvalSet, type EvalItem } from "../eval/dataset.js";
+import { isAnswerable, loadEvalSet, type EvalItem } from "../eval/dataset.js";
 import { ABLATIONS, choose, crossValidate, DEFAULT_GRID, objective, parseGrid, runSweep, settingsOf, type Grid } from "../eval/cv.js";
 import { groupMetrics, type ItemRecord } from "../eval/metrics.js";
 import { describeOverrides, formatByDoc, formatByKind, formatCv, formatGate, formatSettings, formatSummary, writeEvalReport, writeJsonReport, type EvalReport } from "../eval/report/index.js";
 import { runEval, type EvalRun } from "../eval/run.js";
-import { createEvalService, EvalSetupError, httpTarget, type EnvOverrides } from "../eval/targets.js";
+import { createEvalService, httpTarget, type EnvOverrides } from "../eval/targets.js";
 import { checkGate, GATES } from "../eval/thresholds.js";
 import { isMain } from "./is-main.js";
 
@@ -50,7 +50,7 @@ const USAGE = `Usage: npm run eval [-- options]
   --url URL              score a running server through its HTTP API instead of an in-process service
 Settings come from the environment as for the server (INDEX_DIR, RETRIEVAL_*, LLM_*, ...).`;
 
-class UsageError extends Error {}
+const usageError = (message: string, cause?: unknown) => new AppError("USAGE", message, { cause });
 
 interface Args {
   sets: string[];
@@ -93,28 +93,28 @@ export function parseEvalArgs(argv: string[]): Args {
       allowPositionals: false,
     }).values;
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw usageError((err as Error).message, err);
   }
   let k: number | undefined;
   if (values.k !== undefined) {
     k = Number(values.k);
-    if (!Number.isInteger(k) || k < 1 || k > 20) throw new UsageError(`--k must be an integer from 1 to 20 (got ${values.k})`);
+    if (!Number.isInteger(k) || k < 1 || k > 20) throw usageError(`--k must be an integer from 1 to 20 (got ${values.k})`);
   }
   let cv: number | undefined;
   if (values.cv !== undefined) {
     cv = Number(values.cv);
-    if (!Number.isInteger(cv) || cv < 2 || cv > 20) throw new UsageError(`--cv must be an integer from 2 to 20 (got ${values.cv})`);
+    if (!Number.isInteger(cv) || cv < 2 || cv > 20) throw usageError(`--cv must be an integer from 2 to 20 (got ${values.cv})`);
   }
   let grid: Grid | undefined;
   try {
     grid = values.grid?.length ? parseGrid(values.grid) : undefined;
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw usageError((err as Error).message, err);
   }
   const compareEnv: EnvOverrides = {};
   for (const pair of values["compare-env"] ?? []) {
     const eq = pair.indexOf("=");
-    if (eq <= 0) throw new UsageError(`--compare-env expects KEY=VALUE (got ${pair})`);
+    if (eq <= 0) throw usageError(`--compare-env expects KEY=VALUE (got ${pair})`);
     compareEnv[pair.slice(0, eq).trim()] = pair.slice(eq + 1);
   }
   return {
@@ -147,9 +147,9 @@ async function checkIndex(config: Config): Promise<void> {
   const store = createIndexStore(config);
   try {
     const manifest = await store.current().catch((err: Error) => {
-      throw new EvalSetupError(err.message);
+      throw new AppError("EVAL_SETUP", err.message, { cause: err });
     });
-    if (!manifest) throw new EvalSetupError(`no index in ${store.location}: build it first with \`npm run ingest\` (INDEX_DIR or INDEX_STORE/DATABASE_URL select it)`);
+    if (!manifest) throw new AppError("EVAL_SETUP", `no index in ${store.location}: build it first with \`npm run ingest\` (INDEX_DIR or INDEX_STORE/DATABASE_URL select it)`);
   } finally {
     await store.close?.();
   }
@@ -187,6 +187,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   try {
     args = parseEvalArgs(argv);
   } catch (err) {
+    if (!isAppError(err, "USAGE")) throw err;
     console.error(`${(err as Error).message}\n${USAGE}`);
     return 2;
   }
@@ -199,7 +200,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   try {
     for (const file of args.sets)
       if (!existsSync(file))
-        throw new EvalSetupError(
+        throw new AppError(
+          "EVAL_SETUP",
           DEFAULT_SETS.includes(file)
             ? `question set not found: ${file} (the default set lives in ../shared/eval beside the project; pass --set FILE to use another)`
             : `question set not found: ${file}`,
@@ -314,11 +316,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     console.log(`\nreport: ${path.relative(process.cwd(), written.html)} (also ${path.relative(process.cwd(), written.latestHtml)}, .json)`);
     return args.gate && !report.gate.passed ? 1 : 0;
   } catch (err) {
-    if (err instanceof EvalSetupError || err instanceof EvalSetError || err instanceof ConfigError) {
-      console.error(`eval: ${err.message}`);
-      return 2;
-    }
-    if (err instanceof AppError) {
+    // Exit 2: usage, configuration, set or index problems, and any other catalogued error (an unknown
+    // prompt version, an unreadable manifest): the message says what to fix.
+    if (isAppError(err)) {
       console.error(`eval: ${err.message}`);
       return 2;
     }

@@ -9,10 +9,10 @@ import { realpathSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig } from "../config/index.js";
+import { loadConfig } from "../config/index.js";
 import { EXIT_CHECKSUM, EXIT_MISSING, EXIT_OK, EXIT_USAGE, exitCodeFor, fetchCorpus, type FetchReport, type FetchResult } from "../corpus/fetch.js";
-import { LockError } from "../corpus/lock.js";
-import { loadCorpusManifest, ManifestError } from "../corpus/manifest.js";
+import { loadCorpusManifest } from "../corpus/manifest.js";
+import { isAppError, type ErrorCode } from "../errors.js";
 
 const projectRoot = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -22,6 +22,9 @@ const USAGE = `Usage: npm run corpus:fetch [-- --from DIR] [--corpus DIR] [--man
   --corpus DIR     where documents are stored (default: CORPUS_DIR, ./corpus)
   --manifest FILE  corpus manifest (default: corpus/manifest.json in the project)
   --strict         exit 2 when a document cannot be had (default: report it and exit 0)`;
+
+/** The error codes that exit 1 (with file-system errors): the message says what and where. */
+const EXIT_USAGE_CODES = ["CONFIG_INVALID", "MANIFEST_INVALID", "CORPUS_LOCK_INVALID"] as const satisfies readonly ErrorCode[];
 
 const EXPLANATION: Record<number, string> = {
   [EXIT_OK]: "exit 0: every document that could be had is present and verified.",
@@ -90,7 +93,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     return code;
   } catch (err) {
     // Bad configuration, manifest or corpus directory: the message says what and where.
-    if (err instanceof ConfigError || err instanceof ManifestError || err instanceof LockError || isFsError(err)) {
+    if (isAppError(err, ...EXIT_USAGE_CODES) || isFsError(err)) {
       console.error(`error: ${(err as Error).message}`);
       console.error("exit 1: usage, configuration, manifest or corpus-directory error.");
       return EXIT_USAGE;

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config/index.js";
-import { IngestError } from "../ingest/pipeline.js";
+import { isAppError } from "../errors.js";
 import { ingestWithConfig } from "../ingest/run.js";
 import { isMain } from "./is-main.js";
 import { ingestReporter } from "./progress.js";
@@ -23,7 +23,7 @@ export async function main(argv: string[]): Promise<number> {
     );
     return 0;
   } catch (err) {
-    if (err instanceof IngestError) {
+    if (isAppError(err, "NOTHING_TO_INDEX")) {
       console.error(`ingest failed: ${err.message}`);
       return 1;
     }

@@ -5,8 +5,8 @@
  * Exit codes: 0 migrated or up to date; 1 configuration error or database unreachable; 2 the
  * database's schema is newer than this build.
  */
-import { ConfigError, loadConfig } from "../config/index.js";
-import { SchemaTooNewError } from "../store/index.js";
+import { loadConfig } from "../config/index.js";
+import { isAppError } from "../errors.js";
 import { Database, redactUrl } from "../store/postgres/db.js";
 import { isMain } from "./is-main.js";
 
@@ -25,7 +25,7 @@ export async function main(): Promise<number> {
     return 0;
   } catch (err) {
     console.error(`migrate: ${(err as Error).message}`);
-    return err instanceof SchemaTooNewError ? 2 : 1;
+    return isAppError(err, "SCHEMA_TOO_NEW") ? 2 : 1;
   } finally {
     await db.end();
   }
@@ -35,7 +35,7 @@ if (isMain(import.meta.url)) {
   main().then(
     (code) => process.exit(code),
     (err) => {
-      console.error(err instanceof ConfigError ? err.message : `migrate failed: ${(err as Error).message}`);
+      console.error(isAppError(err, "CONFIG_INVALID") ? err.message : `migrate failed: ${(err as Error).message}`);
       process.exit(1);
     },
   );

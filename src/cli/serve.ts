@@ -1,6 +1,6 @@
 /** npm run serve: serves the index in INDEX_DIR (no fetching, no building). */
-import { ConfigError, loadConfig } from "../config/index.js";
-import { SchemaTooNewError } from "../store/index.js";
+import { loadConfig } from "../config/index.js";
+import { isAppError } from "../errors.js";
 import { handleSignals, startServer } from "../server/index.js";
 import { isMain } from "./is-main.js";
 
@@ -11,7 +11,7 @@ export async function serve(): Promise<void> {
 
 if (isMain(import.meta.url)) {
   serve().catch((err) => {
-    console.error(err instanceof ConfigError || err instanceof SchemaTooNewError ? `refusing to start: ${err.message}` : `failed to start: ${(err as Error).message}`);
+    console.error(isAppError(err, "CONFIG_INVALID", "SCHEMA_TOO_NEW") ? `refusing to start: ${err.message}` : `failed to start: ${(err as Error).message}`);
     process.exit(1);
   });
 }

@@ -10,13 +10,12 @@
  *   3. the server starts.
  * A document that cannot be fetched is reported and skipped; the service starts on what it has.
  */
-import { ConfigError, loadConfig, type Config } from "../config/index.js";
+import { loadConfig, type Config } from "../config/index.js";
 import { loadCorpusDocuments } from "../corpus/catalog.js";
 import { fetchCorpus, type FetchReport } from "../corpus/fetch.js";
-import { LockError } from "../corpus/lock.js";
-import { ManifestError } from "../corpus/manifest.js";
 import { createEmbedder } from "../embed/index.js";
-import { createIndexStore, SchemaTooNewError, StoreUnavailableError } from "../store/index.js";
+import { isAppError } from "../errors.js";
+import { createIndexStore, isStoreUnavailable } from "../store/index.js";
 import { ingestWithConfig } from "../ingest/run.js";
 import { handleSignals, startServer } from "../server/index.js";
 import { firstUseNote, formatResult } from "./fetch.js";
@@ -43,9 +42,9 @@ export async function start(): Promise<void> {
   let missing = false;
   try {
     await store.init?.();
-    missing = (await store.current().catch((err) => (err instanceof StoreUnavailableError ? Promise.reject(err) : null))) === null;
+    missing = (await store.current().catch((err) => (isStoreUnavailable(err) ? Promise.reject(err) : null))) === null;
   } catch (err) {
-    if (!(err instanceof StoreUnavailableError)) throw err;
+    if (!isStoreUnavailable(err)) throw err;
     console.error(`${err.message}: starting without it (/readyz answers 503 until it is reachable)`);
   }
   const postgres = config.store.kind === "postgres";
@@ -74,7 +73,8 @@ export async function start(): Promise<void> {
 
 if (isMain(import.meta.url)) {
   start().catch((err) => {
-    const known = err instanceof ConfigError || err instanceof ManifestError || err instanceof LockError || err instanceof SchemaTooNewError;
+    // Configuration, manifest, lock and schema errors say what and where on their own.
+    const known = isAppError(err, "CONFIG_INVALID", "MANIFEST_INVALID", "CORPUS_LOCK_INVALID", "SCHEMA_TOO_NEW");
     console.error(known ? err.message : `failed to start: ${(err as Error).message}`);
     process.exit(1);
   });

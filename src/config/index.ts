@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { invalidInput } from "../errors.js";
 
 /** The project's root folder (the nearest one up with a package.json), from src/ or a build in dist/. */
 export const PROJECT_ROOT = (() => {
@@ -117,12 +118,6 @@ export type Env = z.infer<typeof envSchema>;
 /** The name of every setting (the bench reports which ones the environment sets). */
 export const SETTING_NAMES = Object.keys(envSchema.shape) as (keyof Env)[];
 
-export class ConfigError extends Error {
-  constructor(public readonly issues: string[]) {
-    super(`Invalid configuration:\n  ${issues.join("\n  ")}`);
-    this.name = "ConfigError";
-  }
-}
 
 export type LlmProvider = "openai" | "openai-compatible" | "extractive";
 
@@ -245,15 +240,11 @@ const configSchema = envSchema.transform((env, ctx) => {
 /** The configuration the code reads: inferred from the schema, never written out by hand. */
 export type Config = z.output<typeof configSchema>;
 
-/** Reads and validates the configuration; throws ConfigError naming each bad variable. */
+/** Reads and validates the configuration; throws CONFIG_INVALID naming each bad variable. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const parsed = configSchema.safeParse(source);
   if (parsed.success) return parsed.data;
-  throw new ConfigError(
-    parsed.error.issues.map((i) => {
-      const variable = i.path.join(".");
-      // A field's own check shows the value it got; a cross-field check says what else it needs.
-      return i.code === "custom" ? `${variable}: ${i.message}` : `${variable}: ${i.message} (got ${JSON.stringify(source[String(i.path[0])])})`;
-    }),
-  );
+  // A field's own check shows the value it got; a cross-field check says what else it needs.
+  const issues = parsed.error.issues.map((i) => (i.code === "custom" ? i : { ...i, message: `${i.message} (got ${JSON.stringify(source[String(i.path[0])])})` }));
+  throw invalidInput("CONFIG_INVALID", "Invalid configuration", issues);
 }

@@ -10,8 +10,9 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import writeFileAtomic from "write-file-atomic";
 import type { Config } from "../config/index.js";
+import { isAppError } from "../errors.js";
 import { isFile } from "./files.js";
-import { emptyLock, LockError, readLock } from "./lock.js";
+import { emptyLock, readLock } from "./lock.js";
 import { editionsOf, loadCorpusManifest, type CorpusDocument, type CorpusEntry, type Edition, type EditionName } from "./manifest.js";
 
 export const UPLOADS_FILE = "uploads.json";
@@ -39,7 +40,7 @@ export async function loadCorpusEntries(config: CatalogConfig): Promise<CorpusEn
  */
 export async function resolveEntries(documents: CorpusDocument[], corpusDir: string): Promise<CorpusEntry[]> {
   const lock = await readLock(corpusDir).catch((err: unknown) => {
-    if (err instanceof LockError) return emptyLock();
+    if (isAppError(err, "CORPUS_LOCK_INVALID")) return emptyLock();
     throw err;
   });
   const entries: CorpusEntry[] = [];

@@ -9,6 +9,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import writeFileAtomic from "write-file-atomic";
 import { z } from "zod";
+import { AppError, invalidInput } from "../errors.js";
 import { EDITION_NAMES } from "./manifest.js";
 
 export const LOCK_FILE = "editions.lock.json";
@@ -30,22 +31,16 @@ const lockSchema = z.strictObject({
 export type EditionsLock = z.infer<typeof lockSchema>;
 export type FirstUseRecord = EditionsLock["firstUse"][string];
 
-export class LockError extends Error {
-  constructor(
-    public readonly file: string,
-    reason: string,
-  ) {
-    super(
-      `Invalid editions lock ${file}: ${reason}. It records the checksums of files fetched without a pinned checksum; ` +
-        `fix it, or delete it to trust the files in the corpus folder again on the next fetch.`,
-    );
-    this.name = "LockError";
-  }
-}
+const LOCK_ADVICE =
+  "It records the checksums of files fetched without a pinned checksum; fix it, or delete it to trust the files in the corpus folder again on the next fetch.";
+
+/** CORPUS_LOCK_INVALID for a lock that cannot be read or parsed. */
+const lockError = (file: string, reason: string, cause: unknown) =>
+  new AppError("CORPUS_LOCK_INVALID", `Invalid editions lock ${file}: ${reason}. ${LOCK_ADVICE}`, { cause, details: { file } });
 
 export const emptyLock = (): EditionsLock => ({ version: 1, present: {}, firstUse: {} });
 
-/** The lock of a corpus folder; an empty one when there is none yet. Throws LockError when it is unreadable. */
+/** The lock of a corpus folder; an empty one when there is none yet. Throws CORPUS_LOCK_INVALID when it is unreadable. */
 export async function readLock(corpusDir: string): Promise<EditionsLock> {
   const file = path.join(corpusDir, LOCK_FILE);
   let text: string;
@@ -53,16 +48,16 @@ export async function readLock(corpusDir: string): Promise<EditionsLock> {
     text = await readFile(file, "utf8");
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return emptyLock();
-    throw new LockError(file, `cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw lockError(file, `cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, err);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new LockError(file, `not valid JSON (${(err as Error).message})`);
+    throw lockError(file, `not valid JSON (${(err as Error).message})`, err);
   }
   const parsed = lockSchema.safeParse(json);
-  if (!parsed.success) throw new LockError(file, parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; "));
+  if (!parsed.success) throw invalidInput("CORPUS_LOCK_INVALID", `Invalid editions lock ${file} (${LOCK_ADVICE})`, parsed.error, { file });
   return parsed.data;
 }
 

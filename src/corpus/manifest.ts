@@ -16,6 +16,7 @@ import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import { z } from "zod";
+import { AppError, invalidInput } from "../errors.js";
 
 /** Files of the corpus folder that are not documents: a document file must never overwrite them. */
 export const RESERVED_FILES = ["manifest.json", "uploads.json", "editions.lock.json"] as const;
@@ -136,35 +137,26 @@ export interface CorpusEntry {
   edition?: EditionName;
 }
 
-export class ManifestError extends Error {
-  constructor(
-    public readonly file: string,
-    reason: string,
-  ) {
-    super(`Invalid corpus manifest ${file}: ${reason}`);
-    this.name = "ManifestError";
-  }
-}
+/** MANIFEST_INVALID for a manifest that cannot be read or parsed. */
+const manifestError = (file: string, reason: string, cause: unknown) =>
+  new AppError("MANIFEST_INVALID", `Invalid corpus manifest ${file}: ${reason}`, { cause, details: { file } });
 
-/** Reads and validates a manifest; throws ManifestError naming the file and each problem. */
+/** Reads and validates a manifest; throws MANIFEST_INVALID naming the file and each problem. */
 export async function loadCorpusManifest(file: string): Promise<CorpusDocument[]> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
   } catch (err) {
-    throw new ManifestError(file, `cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw manifestError(file, `cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, err);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new ManifestError(file, `not valid JSON: ${(err as Error).message}`);
+    throw manifestError(file, `not valid JSON: ${(err as Error).message}`, err);
   }
   const parsed = manifestSchema.safeParse(json);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
-    throw new ManifestError(file, `\n  ${issues.join("\n  ")}`);
-  }
+  if (!parsed.success) throw invalidInput("MANIFEST_INVALID", `Invalid corpus manifest ${file}`, parsed.error, { file });
   return parsed.data.documents;
 }
 

@@ -11,6 +11,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
+import { AppError, issue, issueList, prettifyIssues, type Issue } from "../errors.js";
 
 export const KINDS = ["fact", "number", "concept", "paraphrase", "unanswerable"] as const;
 export type ItemKind = (typeof KINDS)[number];
@@ -42,20 +43,20 @@ export type EvalItem = z.infer<typeof evalItemSchema>;
 
 export const isAnswerable = (item: Pick<EvalItem, "kind">): boolean => item.kind !== "unanswerable";
 
-export class EvalSetError extends Error {
-  constructor(
-    public readonly file: string,
-    public readonly issues: string[],
-  ) {
-    super(`Invalid question set ${file}:\n  ${issues.join("\n  ")}`);
-    this.name = "EvalSetError";
-  }
+/** EVAL_SET_INVALID: each bad line's issues, prettified under "line N:", and all of them in details. */
+function invalidSet(file: string, lines: Array<{ line?: number; issues: readonly z.core.$ZodIssue[] }>, cause?: unknown): AppError<"EVAL_SET_INVALID"> {
+  const indent = (text: string, by: string) => text.replace(/^/gm, by);
+  const text = lines.map(({ line, issues }) =>
+    line === undefined ? indent(prettifyIssues(issues), "  ") : `  line ${line}:\n${indent(prettifyIssues(issues), "    ")}`,
+  );
+  const issues: Array<Issue & { line?: number }> = lines.flatMap(({ line, issues }) => issueList(issues).map((i) => (line === undefined ? i : { line, ...i })));
+  return new AppError("EVAL_SET_INVALID", `Invalid question set ${file}:\n${text.join("\n")}`, { cause, details: { file, issues } });
 }
 
 /** Parses JSONL text; every bad line is reported (line number, field, reason), not only the first. */
 export function parseEvalSet(text: string, file = "(inline)"): EvalItem[] {
   const items: EvalItem[] = [];
-  const issues: string[] = [];
+  const bad: Array<{ line: number; issues: z.core.$ZodIssue[] }> = [];
   const seen = new Map<string, number>();
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = raw.trim();
@@ -65,35 +66,35 @@ export function parseEvalSet(text: string, file = "(inline)"): EvalItem[] {
     try {
       json = JSON.parse(line);
     } catch (err) {
-      issues.push(`line ${lineNo}: not valid JSON (${(err as Error).message})`);
+      bad.push({ line: lineNo, issues: [issue("", `not valid JSON (${(err as Error).message})`)] });
       return;
     }
     const parsed = evalItemSchema.safeParse(json);
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) issues.push(`line ${lineNo}: ${issue.path.join(".") || "(item)"}: ${issue.message}`);
+      bad.push({ line: lineNo, issues: parsed.error.issues });
       return;
     }
     const first = seen.get(parsed.data.id);
     if (first !== undefined) {
-      issues.push(`line ${lineNo}: duplicate id "${parsed.data.id}" (first on line ${first})`);
+      bad.push({ line: lineNo, issues: [issue("id", `duplicate id "${parsed.data.id}" (first on line ${first})`)] });
       return;
     }
     seen.set(parsed.data.id, lineNo);
     items.push(parsed.data);
   });
-  if (issues.length) throw new EvalSetError(file, issues);
-  if (items.length === 0) throw new EvalSetError(file, ["no questions in the file"]);
+  if (bad.length) throw invalidSet(file, bad);
+  if (items.length === 0) throw invalidSet(file, [{ issues: [issue("", "no questions in the file")] }]);
   return items;
 }
 
-/** Reads and validates a question set; throws EvalSetError with a clear reason (including a missing file). */
+/** Reads and validates a question set; throws EVAL_SET_INVALID with a clear reason (including a missing file). */
 export async function loadEvalSet(file: string): Promise<EvalItem[]> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new EvalSetError(file, [code === "ENOENT" ? "file not found" : `cannot read it (${code ?? (err as Error).message})`]);
+    throw invalidSet(file, [{ issues: [issue("", code === "ENOENT" ? "file not found" : `cannot read it (${code ?? (err as Error).message})`)] }], err);
   }
   return parseEvalSet(text, file);
 }

@@ -4,6 +4,7 @@
  */
 import type { AskResult } from "../answer/service.js";
 import { loadConfig, type Config } from "../config/index.js";
+import { AppError } from "../errors.js";
 import type { Embedder } from "../embed/types.js";
 import { QaService } from "../service/index.js";
 import type { OpenIndex } from "../service/live-index.js";
@@ -113,13 +114,9 @@ export interface EvalServiceOptions {
   openIndex?: OpenIndex;
 }
 
-export class EvalSetupError extends Error {
-  override name = "EvalSetupError";
-}
-
 /**
  * A started QaService over the configured index (loadConfig(env + overrides); the index watcher off).
- * Throws EvalSetupError when no index can be loaded, saying why (missing: run `npm run ingest`).
+ * Throws EVAL_SETUP when no index can be loaded, saying why (missing: run `npm run ingest`).
  */
 export async function createEvalService(overrides: EnvOverrides = {}, opts: EvalServiceOptions = {}): Promise<QaService> {
   const env: NodeJS.ProcessEnv = { ...(opts.env ?? process.env), WATCH_INDEX: "false" };
@@ -134,7 +131,7 @@ export async function createEvalService(overrides: EnvOverrides = {}, opts: Eval
   if (!status.ready) {
     await service.close();
     const hint = status.code === "INDEX_MISSING" ? " (run: npm run ingest)" : "";
-    throw new EvalSetupError(`cannot load the index in ${service.storeLocation}: ${status.reason}${hint}`);
+    throw new AppError("EVAL_SETUP", `cannot load the index in ${service.storeLocation}: ${status.reason}${hint}`, { details: { reason: status.code } });
   }
   return service;
 }

@@ -1,9 +1,9 @@
 /**
  * One entry point for every supported format: picks the loader by media type, else by file extension,
- * and guarantees that what comes back has text (or throws a LoadError naming the file and the reason).
+ * and guarantees that what comes back has text (or throws DOCUMENT_UNREADABLE naming the file and the reason).
  */
 import path from "node:path";
-import { LoadError, type LoadedDocument } from "./types.js";
+import { unreadable, type LoadedDocument } from "./types.js";
 
 export type DocumentFormat = "pdf" | "markdown" | "html";
 
@@ -33,29 +33,29 @@ export function detectFormat(file: string, mediaType?: string): DocumentFormat |
   return BY_EXTENSION[path.extname(file).toLowerCase()] ?? null;
 }
 
-/** UTF-8 text of a text document (BOM removed); binary content is a LoadError, not mojibake. */
+/** UTF-8 text of a text document (BOM removed); binary content is DOCUMENT_UNREADABLE, not mojibake. */
 function decodeText(data: Buffer, file: string): string {
-  if (data.subarray(0, 4096).includes(0)) throw new LoadError(file, "binary content, not a text document");
+  if (data.subarray(0, 4096).includes(0)) throw unreadable(file, "binary content, not a text document");
   try {
     return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(data);
   } catch {
-    throw new LoadError(file, "not valid UTF-8 text");
+    throw unreadable(file, "not valid UTF-8 text");
   }
 }
 
 /**
  * Loads a document from its bytes. `file` names it in errors and gives the extension; `mediaType`
  * (from the corpus manifest or an upload) takes precedence over the extension.
- * Throws LoadError for: unsupported type, empty file, unreadable/non-PDF/encrypted PDF, non-text bytes,
+ * Throws DOCUMENT_UNREADABLE for: unsupported type, empty file, unreadable/non-PDF/encrypted PDF, non-text bytes,
  * and documents with no text left after cleaning ("no extractable text").
  */
 export async function loadDocument(data: Buffer, file: string, mediaType?: string): Promise<LoadedDocument> {
   const format = detectFormat(file, mediaType);
   if (format === null) {
     const what = mediaType ? `media type ${mediaType}` : path.extname(file) ? `extension ${path.extname(file)}` : "no extension";
-    throw new LoadError(file, `unsupported file type (${what})`);
+    throw unreadable(file, `unsupported file type (${what})`);
   }
-  if (data.length === 0) throw new LoadError(file, "empty file");
+  if (data.length === 0) throw unreadable(file, "empty file");
 
   let doc: LoadedDocument;
   // Each loader (pdf.js, the HTML parser) is imported when a document of its format is read, so an
@@ -67,7 +67,7 @@ export async function loadDocument(data: Buffer, file: string, mediaType?: strin
   }
   const segments = doc.segments.filter((s) => s.text.trim() !== "");
   if (segments.length === 0) {
-    throw new LoadError(file, format === "pdf" ? "no extractable text (scanned or image-only PDF?)" : "no extractable text");
+    throw unreadable(file, format === "pdf" ? "no extractable text (scanned or image-only PDF?)" : "no extractable text");
   }
   return { pages: doc.pages, segments };
 }

@@ -4,7 +4,7 @@
  */
 import { PDFParse } from "pdf-parse";
 import { cleanPages, parseHeading, type HeadingLine } from "./clean.js";
-import { LoadError, type LoadedDocument, type Segment } from "./types.js";
+import { unreadable, type LoadedDocument, type Segment } from "./types.js";
 
 const MAGIC = Buffer.from("%PDF-", "latin1");
 
@@ -16,19 +16,19 @@ function describeStart(data: Buffer): string {
   return `bytes ${[...head.subarray(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join(" ")}`;
 }
 
-/** Throws a LoadError unless the bytes start like a PDF (a UTF-8 BOM or leading whitespace is tolerated). */
+/** Throws DOCUMENT_UNREADABLE unless the bytes start like a PDF (a UTF-8 BOM or leading whitespace is tolerated). */
 function checkMagic(data: Buffer, file: string): void {
-  if (data.length === 0) throw new LoadError(file, "empty file");
+  if (data.length === 0) throw unreadable(file, "empty file");
   let start = 0;
   if (data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf) start = 3;
   while (start < data.length && start < 64 && (data[start] === 0x20 || data[start] === 0x0a || data[start] === 0x0d || data[start] === 0x09)) start++;
   if (!data.subarray(start, start + MAGIC.length).equals(MAGIC)) {
-    throw new LoadError(file, `not a PDF (starts with ${describeStart(data)})`);
+    throw unreadable(file, `not a PDF (starts with ${describeStart(data)})`);
   }
   // A PDF ends with %%EOF (possibly followed by a line break or a few junk bytes). pdf.js would try to
   // recover a cut-off file and silently return only the pages it found, so a missing marker is an error.
   const tail = data.subarray(Math.max(0, data.length - 2048)).toString("latin1");
-  if (!tail.includes("%%EOF")) throw new LoadError(file, "damaged PDF: truncated (no %%EOF marker at the end)");
+  if (!tail.includes("%%EOF")) throw unreadable(file, "damaged PDF: truncated (no %%EOF marker at the end)");
 }
 
 function reasonFor(err: unknown): string {
@@ -102,11 +102,11 @@ export async function loadPdf(data: Buffer, file: string): Promise<LoadedDocumen
     pageTexts = Array.from({ length: total }, () => "");
     for (const page of result.pages) if (page.num >= 1 && page.num <= total) pageTexts[page.num - 1] = page.text;
   } catch (err) {
-    throw new LoadError(file, reasonFor(err));
+    throw unreadable(file, reasonFor(err), err);
   } finally {
     await parser.destroy().catch(() => {});
   }
-  if (total === 0) throw new LoadError(file, "damaged PDF: no pages");
+  if (total === 0) throw unreadable(file, "damaged PDF: no pages");
 
   const cleaned = cleanPages(pageTexts);
   const tracker = new SectionTracker();

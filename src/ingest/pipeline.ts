@@ -11,10 +11,11 @@ import path from "node:path";
 import { isFile } from "../corpus/files.js";
 import { sha256File, type CorpusEntry } from "../corpus/manifest.js";
 import type { Embedder } from "../embed/types.js";
-import { IndexLoadError, type Chunk, type IndexedDocument, type IndexManifest, type IndexSnapshot, type IndexStore } from "../store/index.js";
+import { AppError, isAppError } from "../errors.js";
+import type { Chunk, IndexedDocument, IndexManifest, IndexSnapshot, IndexStore } from "../store/index.js";
 import { CHUNKER_VERSION, chunkDocument, indexedText } from "./chunk.js";
 import { loadDocument } from "./load.js";
-import { LoadError } from "./types.js";
+import { unreadable } from "./types.js";
 
 export interface ChunkingOptions {
   size: number;
@@ -55,16 +56,6 @@ export interface IngestResult {
   missing: Array<{ id: string; file: string }>;
   seconds: number;
   manifest: (IndexManifest & { generation?: string }) | null;
-}
-
-export class IngestError extends Error {
-  constructor(
-    message: string,
-    public readonly result?: Partial<IngestResult>,
-  ) {
-    super(message);
-    this.name = "IngestError";
-  }
 }
 
 interface DocBuild {
@@ -132,18 +123,18 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
       const loaded = await loadDocument(await readFile(file), entry.file, entry.mediaType);
       const parts = await chunkDocument(loaded, { docId: entry.id, title: entry.title }, chunking);
       const chunks = parts.map((c) => ({ ...c, hash: contentHash(embedder.id, indexedText(c, chunking.prefix, entry.aliases)) }));
-      if (chunks.length === 0) throw new LoadError(entry.file, "no text to index");
+      if (chunks.length === 0) throw unreadable(entry.file, "no text to index");
       builds.push({ doc: { ...describe(entry, sha, loaded.pages), chunks: chunks.length }, chunks });
       emit({ type: "document", id: entry.id, status: "parsed", pages: loaded.pages, chunks: chunks.length });
     } catch (err) {
-      const reason = err instanceof LoadError ? err.reason : `unexpected error: ${(err as Error).message}`;
+      const reason = isAppError(err, "DOCUMENT_UNREADABLE") ? (err.details?.reason ?? err.message) : `unexpected error: ${(err as Error).message}`;
       skipped.push({ id: entry.id, file: entry.file, reason });
       emit({ type: "skipped", id: entry.id, file: entry.file, reason });
     }
   }
 
   const base = { skipped, missing, documents: builds.length };
-  if (builds.length === 0) throw new IngestError("nothing could be indexed: no document was present and readable", base);
+  if (builds.length === 0) throw new AppError("NOTHING_TO_INDEX", "nothing could be indexed: no document was present and readable", { details: base });
 
   const chunks = builds.flatMap((b) => b.chunks);
   const documents = builds.map((b) => b.doc);
@@ -201,7 +192,7 @@ async function openPrevious(store: IndexStore, embedder: Embedder): Promise<Inde
   try {
     return await store.open({ embedder, ef: 10 });
   } catch (err) {
-    if (err instanceof IndexLoadError) return null;
+    if (isAppError(err, "INDEX_MISSING", "INDEX_INVALID")) return null;
     throw err;
   }
 }

@@ -1,3 +1,5 @@
+import { AppError } from "../errors.js";
+
 /** What a loader produces: a document's text as segments, each on one page and in one section. */
 export interface Segment {
   /** Cleaned text. */
@@ -14,13 +16,10 @@ export interface LoadedDocument {
   segments: Segment[];
 }
 
-/** A document that could not be loaded: reported by file name and reason, then skipped. */
-export class LoadError extends Error {
-  constructor(
-    public readonly file: string,
-    public readonly reason: string,
-  ) {
-    super(`${file}: ${reason}`);
-    this.name = "LoadError";
-  }
+/**
+ * A document that could not be loaded (DOCUMENT_UNREADABLE, "<file>: <reason>", both in details):
+ * ingestion reports it by file name and reason, then skips it.
+ */
+export function unreadable(file: string, reason: string, cause?: unknown): AppError<"DOCUMENT_UNREADABLE"> {
+  return new AppError("DOCUMENT_UNREADABLE", `${file}: ${reason}`, { cause, details: { file, reason } });
 }

@@ -1,6 +1,6 @@
-/** Request bodies, validated with zod; a failure becomes VALIDATION_FAILED naming each bad field. */
+/** Request bodies, validated with zod; a failure becomes VALIDATION_FAILED naming each bad field (text and issues). */
 import { z } from "zod";
-import { AppError } from "../errors.js";
+import { invalidInput } from "../errors.js";
 import { documentId } from "../service/index.js";
 
 const docs = z.array(documentId).max(50).optional();
@@ -34,7 +34,5 @@ export const addDocumentUrlBody = z.strictObject({
 export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   const r = schema.safeParse(body ?? {});
   if (r.success) return r.data;
-  const details = r.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
-  const text = details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join("; ");
-  throw new AppError("VALIDATION_FAILED", `invalid request body: ${text}`, details);
+  throw invalidInput("VALIDATION_FAILED", "invalid request body", r.error);
 }

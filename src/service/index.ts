@@ -3,7 +3,7 @@
  * re-index jobs. It knows nothing of HTTP; the server is a thin layer over it.
  */
 import type { Config } from "../config/index.js";
-import { PromptLibrary, PromptNotFoundError } from "../answer/prompts.js";
+import { PromptLibrary } from "../answer/prompts.js";
 import { OpenAiChatModel, type ChatModel } from "../answer/llm.js";
 import { ask, type AskHooks, type AskRequest, type AskResult } from "../answer/service.js";
 import { createEmbedder, type Embedder } from "../embed/index.js";
@@ -12,12 +12,12 @@ import type { IndexedDocument } from "../store/index.js";
 import { viewHit, type HitView, type Retriever } from "../retrieval/retriever.js";
 import { AppError } from "../errors.js";
 import { DEFAULT_SENTENCE_WEIGHTS, type SentenceWeights } from "../retrieval/sentence-score.js";
-import { createIndexStore, SchemaTooNewError, StoreUnavailableError, type IndexStore } from "../store/index.js";
+import { createIndexStore, isStoreUnavailable, type IndexStore } from "../store/index.js";
 import { EventEmitter } from "node:events";
 import type { CorpusEntry } from "../corpus/manifest.js";
 import { addDocument, downloadDocument, removeDocument, type NewDocument } from "./documents.js";
 import { LiveIndex, type IndexStatus, type OpenIndex } from "./live-index.js";
-import { JobConflictError, Reindexer, type JobKind, type ReindexJob } from "./reindex.js";
+import { Reindexer, type JobKind, type ReindexJob } from "./reindex.js";
 
 export type { AskHooks, AskRequest, AskResult, Citation } from "../answer/service.js";
 export type { IndexStatus } from "./live-index.js";
@@ -43,6 +43,11 @@ export interface ServiceOptions {
 function sentenceWeights(config: Config): SentenceWeights {
   const r = config.reader;
   return { ...DEFAULT_SENTENCE_WEIGHTS, context: r.contextWeight, candidate: r.candidateWeight, length: r.lengthCost };
+}
+
+/** An ask request that passed its checks (QaService.prepareAsk), ready to answer. */
+export interface PreparedAsk {
+  run(hooks?: AskHooks): Promise<AskResult>;
 }
 
 /** What the service tells its host (the HTTP server logs and counts these). */
@@ -126,27 +131,17 @@ export class QaService extends EventEmitter<ServiceEvents> {
 
   /** Throws UNKNOWN_PROMPT_VERSION unless the version exists (a check before a long run). */
   async checkPromptVersion(version: string): Promise<void> {
-    try {
-      await this.prompts.get(version);
-    } catch (err) {
-      if (err instanceof PromptNotFoundError) throw new AppError("UNKNOWN_PROMPT_VERSION", err.message);
-      throw err;
-    }
+    await this.prompts.get(version);
   }
 
   /** Starts a re-index job; REINDEX_RUNNING while one runs (on any replica sharing the job store). `force` parses every document again. */
   async startReindex(opts: { force?: boolean; kind?: JobKind; document?: string } = {}): Promise<ReindexJob> {
-    try {
-      return await storeCall(() => this.reindexer.start(opts));
-    } catch (err) {
-      if (err instanceof JobConflictError) throw new AppError("REINDEX_RUNNING", err.message);
-      throw err;
-    }
+    return this.reindexer.start(opts);
   }
 
   /** A job by id; NOT_FOUND when it is unknown. */
   async job(jobId: string): Promise<ReindexJob> {
-    const job = await storeCall(() => this.reindexer.get(jobId));
+    const job = await this.reindexer.get(jobId);
     if (!job)
       throw new AppError(
         "NOT_FOUND",
@@ -171,7 +166,7 @@ export class QaService extends EventEmitter<ServiceEvents> {
   }
 
   private async notWhileReindexing(): Promise<void> {
-    if (await storeCall(() => this.reindexer.isRunning())) throw new AppError("REINDEX_RUNNING", "a re-index job is running; retry when it has finished");
+    if (await this.reindexer.isRunning()) throw new AppError("REINDEX_RUNNING", "a re-index job is running; retry when it has finished");
   }
 
   /**
@@ -183,8 +178,8 @@ export class QaService extends EventEmitter<ServiceEvents> {
     try {
       await this.store.init?.();
     } catch (err) {
-      if (err instanceof SchemaTooNewError) throw err;
-      if (!(err instanceof StoreUnavailableError)) throw err;
+      // SCHEMA_TOO_NEW (and anything unexpected) stops the start; an unreachable database does not.
+      if (!isStoreUnavailable(err)) throw err;
       this.emit("storeHealth", { available: false, reason: err.message });
     }
     await this.live.reload();
@@ -208,7 +203,7 @@ export class QaService extends EventEmitter<ServiceEvents> {
     const r = this.live.current();
     if (!r) {
       const s = this.live.status();
-      throw new AppError("INDEX_NOT_READY", `no index is loaded: ${s.ready ? "" : s.reason}`);
+      throw new AppError("INDEX_NOT_READY", `no index is loaded: ${s.ready ? "" : s.reason}`, s.ready ? {} : { details: { reason: s.code } });
     }
     return r;
   }
@@ -218,61 +213,57 @@ export class QaService extends EventEmitter<ServiceEvents> {
     const known = new Set(retriever.index.manifest.documents.map((d) => d.id));
     const unknown = docs.filter((d) => !known.has(d));
     if (unknown.length)
-      throw new AppError("UNKNOWN_DOCUMENT", `unknown document id(s): ${unknown.join(", ")}; GET /v1/documents lists the indexed ones`);
+      throw new AppError("UNKNOWN_DOCUMENT", `unknown document id(s): ${unknown.join(", ")}; GET /v1/documents lists the indexed ones`, {
+        details: { unknown },
+      });
   }
 
   async search(query: string, k: number, docs?: string[]): Promise<{ results: SearchResultItem[]; tookMs: number }> {
     const t0 = performance.now();
     const retriever = this.retriever();
     this.checkDocs(retriever, docs);
-    const { hits } = await storeCall(() => retriever.search(query, { k, docs }));
+    const { hits } = await retriever.search(query, { k, docs });
     const results = hits.map(viewHit);
     return { results, tookMs: Math.round((performance.now() - t0) * 10) / 10 };
   }
 
-  async ask(req: AskRequest, hooks?: AskHooks): Promise<AskResult> {
+  /**
+   * Checks an ask request before any answering work: an index is serving (INDEX_NOT_READY), the
+   * documents exist (UNKNOWN_DOCUMENT), the prompt version exists (UNKNOWN_PROMPT_VERSION). The run
+   * it resolves to answers from the index it checked, so a swap in between changes nothing. A host
+   * that streams calls this before it commits to a response.
+   */
+  async prepareAsk(req: AskRequest): Promise<PreparedAsk> {
     const retriever = this.retriever();
     this.checkDocs(retriever, req.docs);
-    try {
-      return await storeCall(() => ask(
-        {
-          retriever,
-          prompts: this.prompts,
-          llm: this.llm,
-          settings: {
-            defaultK: 5,
-            promptVersion: this.config.prompt.version,
-            tokenBudget: this.config.prompt.tokenBudget,
-            evidence: {
-              threshold: this.config.retrieval.abstainThreshold,
-              minCandidate: this.config.retrieval.abstainMinCandidate,
-              maxNovelty: this.config.retrieval.abstainMaxNovelty,
-              maxNamedNovelty: this.config.retrieval.abstainMaxNamedNovelty,
-            },
-            readerPrior: this.config.reader.prior,
-            prices: this.config.prices,
-          },
+    const promptVersion = this.config.prompt.version;
+    await this.prompts.get(req.promptVersion ?? promptVersion);
+    const context = {
+      retriever,
+      prompts: this.prompts,
+      llm: this.llm,
+      settings: {
+        defaultK: 5,
+        promptVersion,
+        tokenBudget: this.config.prompt.tokenBudget,
+        evidence: {
+          threshold: this.config.retrieval.abstainThreshold,
+          minCandidate: this.config.retrieval.abstainMinCandidate,
+          maxNovelty: this.config.retrieval.abstainMaxNovelty,
+          maxNamedNovelty: this.config.retrieval.abstainMaxNamedNovelty,
         },
-        req,
-        hooks,
-      ));
-    } catch (err) {
-      if (err instanceof PromptNotFoundError) throw new AppError("UNKNOWN_PROMPT_VERSION", err.message);
-      throw err;
-    }
+        readerPrior: this.config.reader.prior,
+        prices: this.config.prices,
+      },
+    };
+    return { run: (hooks) => ask(context, req, hooks) };
+  }
+
+  async ask(req: AskRequest, hooks?: AskHooks): Promise<AskResult> {
+    return (await this.prepareAsk(req)).run(hooks);
   }
 
   documents(): IndexedDocument[] {
     return this.retriever().index.manifest.documents;
-  }
-}
-
-/** A store that cannot reach its backend answers 503 STORE_UNAVAILABLE (retry later), never 500. */
-async function storeCall<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof StoreUnavailableError) throw new AppError("STORE_UNAVAILABLE", `${err.message}; retry shortly`);
-    throw err;
   }
 }

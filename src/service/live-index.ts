@@ -6,16 +6,18 @@
  */
 import type { Embedder } from "../embed/types.js";
 import { Retriever, type RetrievalParams } from "../retrieval/retriever.js";
-import { IndexLoadError, SchemaTooNewError, StoreUnavailableError, type IndexSnapshot, type IndexStore, type OpenOptions } from "../store/index.js";
+import { isAppError, type ReadinessCode } from "../errors.js";
+import type { IndexSnapshot, IndexStore, OpenOptions } from "../store/index.js";
 
-export type IndexStatus = { ready: true; generation: string; loadedAt: string } | { ready: false; reason: string; code: string };
+/** Readiness: the generation serving, or the catalogue code and the reason why none is. */
+export type IndexStatus = { ready: true; generation: string; loadedAt: string } | { ready: false; code: ReadinessCode; reason: string };
 
 /** Opens a generation (evaluation sweeps pass a memoised one over the store's open). */
 export type OpenIndex = (opts: OpenOptions) => Promise<IndexSnapshot>;
 
 export class LiveIndex {
   private retriever: Retriever | null = null;
-  private lastError: { code: string; reason: string } = { code: "INDEX_LOADING", reason: "the index has not been loaded yet" };
+  private lastError: { code: ReadinessCode; reason: string } = { code: "INDEX_LOADING", reason: "the index has not been loaded yet" };
   private loadedAt = "";
   private unwatchStore: (() => void) | undefined;
   private loading: Promise<boolean> | undefined;
@@ -59,8 +61,8 @@ export class LiveIndex {
         return true;
       } catch (err) {
         const e = err as Error;
-        const code = err instanceof IndexLoadError ? err.code : err instanceof StoreUnavailableError ? "STORE_UNAVAILABLE" : err instanceof SchemaTooNewError ? "SCHEMA_TOO_NEW" : "INDEX_INVALID";
-        this.lastError = { code, reason: e.message };
+        // A schema newer than the code is an index this build cannot use (INDEX_INVALID, the reason says so).
+        this.lastError = { code: isAppError(err, "INDEX_MISSING", "INDEX_INVALID", "STORE_UNAVAILABLE") ? err.code : "INDEX_INVALID", reason: e.message };
         this.onLoadError(e);
         return false;
       }

@@ -9,9 +9,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { IngestEvent, IngestResult } from "../ingest/pipeline.js";
-import { JobConflictError, MemoryJobStore, type JobRecord, type JobStore } from "../store/index.js";
-
-export { JobConflictError };
+import { jobConflict, MemoryJobStore, type JobRecord, type JobStore } from "../store/index.js";
 
 export interface JobProgress {
   documents: number;
@@ -62,9 +60,9 @@ export class Reindexer {
     return this.running !== undefined || (await this.jobs.running()) !== undefined;
   }
 
-  /** Starts a job and returns it; throws JobConflictError while another runs here or anywhere the job store is shared. */
+  /** Starts a job and returns it; throws REINDEX_RUNNING while another runs here or anywhere the job store is shared. */
   async start(opts: { force?: boolean; kind?: JobKind; document?: string } = {}): Promise<ReindexJob> {
-    if (this.running) throw new JobConflictError(this.running.job.jobId);
+    if (this.running) throw jobConflict(this.running.job.jobId);
     const job: ReindexJob = {
       jobId: randomUUID(),
       kind: opts.kind ?? "reindex",

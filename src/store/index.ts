@@ -8,7 +8,7 @@ import { PostgresIndexStore } from "./postgres/store.js";
 import type { IndexStore } from "./types.js";
 
 export * from "./types.js";
-export { IndexLoadError, JobConflictError, SchemaTooNewError, StoreUnavailableError } from "./errors.js";
+export { isSchemaTooNew, isStoreUnavailable, jobConflict, schemaTooNew, storeUnavailable } from "./errors.js";
 export { MemoryJobStore } from "./jobs.js";
 export { LangChainVectorStore } from "./langchain.js";
 

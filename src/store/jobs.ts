@@ -1,5 +1,5 @@
 /** Jobs in the process's memory: the job store of the file store (one process serves one index folder). */
-import { JobConflictError } from "./errors.js";
+import { jobConflict } from "./errors.js";
 import type { JobRecord, JobStore } from "./types.js";
 
 export class MemoryJobStore implements JobStore {
@@ -8,7 +8,7 @@ export class MemoryJobStore implements JobStore {
 
   async create(job: JobRecord): Promise<void> {
     const running = await this.running();
-    if (running) throw new JobConflictError(running.jobId);
+    if (running) throw jobConflict(running.jobId);
     this.jobs.set(job.jobId, job);
   }
 

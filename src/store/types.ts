@@ -135,7 +135,7 @@ export interface IndexStore {
   write(data: GenerationData, manifest: GenerationManifest): Promise<IndexManifest & { generation: string }>;
   /** Calls back when another process makes a new generation current; returns the unsubscribe function. */
   watch(onChange: () => void): () => void;
-  /** Prepares the backend (schema migrations); throws SchemaTooNewError or StoreUnavailableError. */
+  /** Prepares the backend (schema migrations); throws SCHEMA_TOO_NEW or STORE_UNAVAILABLE. */
   init?(): Promise<void>;
   /** The backend's health as last seen (a store without a backend to lose has none). */
   health?(): StoreHealth;
@@ -170,7 +170,7 @@ export interface JobRecord<P = unknown, R = unknown> {
 export interface JobStore {
   /** Whether jobs outlive the process and are shared with other processes (a heartbeat is then kept). */
   readonly durable: boolean;
-  /** Records a new running job; throws JobConflictError (store/errors.ts) naming the running one when there is one. */
+  /** Records a new running job; throws REINDEX_RUNNING (store/errors.ts) naming the running one when there is one. */
   create(job: JobRecord): Promise<void>;
   /** Saves the job's status, progress and result; for a durable store, also its heartbeat. */
   update(job: JobRecord): Promise<void>;

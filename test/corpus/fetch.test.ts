@@ -8,7 +8,8 @@ import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest"
 import { main } from "../../src/cli/fetch.js";
 import { resolveEntries } from "../../src/corpus/catalog.js";
 import { exitCodeFor, fetchCorpus, formatProblem, type FetchResult } from "../../src/corpus/fetch.js";
-import { LOCK_FILE, LockError, readLock } from "../../src/corpus/lock.js";
+import { LOCK_FILE, readLock } from "../../src/corpus/lock.js";
+import { isAppError } from "../../src/errors.js";
 import { loadCorpusManifest, sha256File, type CorpusDocument, type Edition } from "../../src/corpus/manifest.js";
 
 const projectRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -273,7 +274,7 @@ describe("fetchCorpus", () => {
     await mkdir(corpusDir);
     await writeFile(path.join(corpusDir, LOCK_FILE), "{ half a lock");
     const err = await fetchCorpus({ documents: [single("a", null)], corpusDir, fetchImpl: offline() }).catch((e: Error) => e);
-    expect(err).toBeInstanceOf(LockError);
+    expect(err).toMatchObject({ code: "CORPUS_LOCK_INVALID", details: { file: path.join(corpusDir, LOCK_FILE) } });
     expect((err as Error).message).toContain(path.join(corpusDir, LOCK_FILE));
     expect((err as Error).message).toContain("delete it");
   });
@@ -384,29 +385,36 @@ describe("loadCorpusManifest", () => {
     await expect(loadCorpusManifest(file)).rejects.toThrow(new RegExp(`${file}.*not valid JSON`));
   });
 
+  /** MANIFEST_INVALID's message, and its issues as "path: message" lines (paths as z.prettifyError writes them). */
+  async function manifestFailure(file: string): Promise<{ message: string; issues: string }> {
+    const err = await loadCorpusManifest(file).catch((e: unknown) => e);
+    if (!isAppError(err, "MANIFEST_INVALID")) throw new Error(`expected MANIFEST_INVALID, got ${String(err)}`);
+    expect(err.details?.file).toBe(file);
+    return { message: err.message, issues: (err.details?.issues ?? []).map((i) => `${i.path}: ${i.message}`).join("\n") };
+  }
+
   it("names the file and each field on a schema error", async () => {
     const file = path.join(tmp, "bad.json");
     const bad = { ...twoEditions("a", "x"), kind: "video", editions: { mirror: { ...md("../escape.md", "x"), sha: "typo" }, original: { ...md("a.html", null), url: "ftp://x" } } };
     await writeFile(file, JSON.stringify({ documents: [bad, { ...single("b", null), editions: {} }] }));
-    const err = await loadCorpusManifest(file).catch((e: Error) => e);
-    expect(err).toBeInstanceOf(Error);
-    const message = (err as Error).message;
+    const { message, issues } = await manifestFailure(file);
     expect(message).toContain(file);
-    expect(message).toContain("documents.0.kind");
-    expect(message).toContain("documents.0.editions.mirror.file: must be a plain file name");
-    expect(message).toMatch(/documents\.0\.editions\.mirror: Unrecognized key: "sha"/);
-    expect(message).toContain("documents.0.editions.original.url: must be an http(s) URL");
-    expect(message).toContain("documents.1.editions: must list a mirror edition, an original edition or both");
+    expect(message).toMatch(/→ at documents\[0\]\.kind/);
+    expect(issues).toContain("documents[0].kind");
+    expect(issues).toContain("documents[0].editions.mirror.file: must be a plain file name");
+    expect(issues).toMatch(/documents\[0\]\.editions\.mirror: Unrecognized key: "sha"/);
+    expect(issues).toContain("documents[0].editions.original.url: must be an http(s) URL");
+    expect(issues).toContain("documents[1].editions: must list a mirror edition, an original edition or both");
   });
 
   it("rejects duplicate ids, a file shared by two documents, and one file with two checksums", async () => {
     const file = path.join(tmp, "dup.json");
     const clash = doc("c", { mirror: md("c.md", "one"), original: at(md("c.md", "two")) });
     await writeFile(file, JSON.stringify({ documents: [single("a", "x"), { ...single("a", "y"), id: "a" }, twoEditions("b", "x"), { ...twoEditions("d", "y"), editions: { mirror: md("b.md", "y") } }, clash] }));
-    const message = await loadCorpusManifest(file).then(() => "", (e: Error) => e.message);
-    expect(message).toMatch(/documents\.1\.id: duplicate id "a"/);
-    expect(message).toMatch(/documents\.3\.editions\.mirror\.file: duplicate file "b\.md" \(also used by "b"\)/);
-    expect(message).toMatch(/documents\.4\.editions: the mirror and original editions name the same file, so they must have the same sha256/);
+    const { issues } = await manifestFailure(file);
+    expect(issues).toMatch(/documents\[1\]\.id: duplicate id "a"/);
+    expect(issues).toMatch(/documents\[3\]\.editions\.mirror\.file: duplicate file "b\.md" \(also used by "b"\)/);
+    expect(issues).toMatch(/documents\[4\]\.editions: the mirror and original editions name the same file, so they must have the same sha256/);
   });
 });
 

@@ -8,7 +8,8 @@ import { chunkDocument } from "../../src/ingest/chunk.js";
 import { htmlToText, loadHtml } from "../../src/ingest/html.js";
 import { loadDocument } from "../../src/ingest/load.js";
 import { loadMarkdown } from "../../src/ingest/markdown.js";
-import { LoadError, type LoadedDocument } from "../../src/ingest/types.js";
+import { isAppError } from "../../src/errors.js";
+import type { LoadedDocument } from "../../src/ingest/types.js";
 import { BLOG_PAGE_HTML } from "../helpers/blog-page.js";
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -30,14 +31,15 @@ function makePdf(pages: string[][], options: PDFKit.PDFDocumentOptions = {}): Pr
   });
 }
 
-async function loadError(promise: Promise<unknown>): Promise<LoadError> {
+/** The DOCUMENT_UNREADABLE error a load fails with: its message, and the file and reason in its details. */
+async function loadError(promise: Promise<unknown>): Promise<{ message: string; file: string; reason: string }> {
   try {
     await promise;
   } catch (err) {
-    expect(err).toBeInstanceOf(LoadError);
-    return err as LoadError;
+    if (!isAppError(err, "DOCUMENT_UNREADABLE") || !err.details) throw err;
+    return { message: err.message, ...err.details };
   }
-  throw new Error("expected a LoadError, but the document loaded");
+  throw new Error("expected DOCUMENT_UNREADABLE, but the document loaded");
 }
 
 const allText = (doc: LoadedDocument) => doc.segments.map((s) => s.text).join("\n");

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Embedder } from "../../src/embed/types.js";
 import { UseEmbedder } from "../../src/embed/use.js";
 import { CHUNKER_VERSION } from "../../src/ingest/chunk.js";
-import { ingest, IngestError, type IngestEvent, type IngestOptions } from "../../src/ingest/pipeline.js";
+import { ingest, type IngestEvent, type IngestOptions } from "../../src/ingest/pipeline.js";
 import { createIndexStore, type OpenOptions } from "../../src/store/index.js";
 import { resolveEntries } from "../../src/corpus/catalog.js";
 import { loadCorpusManifest } from "../../src/corpus/manifest.js";
@@ -127,7 +127,10 @@ describe("ingest", () => {
     const broken = path.join(s.corpusDir, "broken.pdf");
     await writeFile(broken, "not a pdf");
     const only = [{ ...s.entries[0]!, id: "broken", file: "broken.pdf", sha256: null }];
-    await expect(ingest({ ...s.opts, entries: only })).rejects.toBeInstanceOf(IngestError);
+    await expect(ingest({ ...s.opts, entries: only })).rejects.toMatchObject({
+      code: "NOTHING_TO_INDEX",
+      details: { documents: 0, skipped: [{ id: "broken", file: "broken.pdf", reason: expect.stringMatching(/not a PDF/) }] },
+    });
     expect(await readFile(path.join(s.indexDir, "manifest.json"), "utf8")).toBe(manifestBefore);
     await expect(loadIndex(s.indexDir, { embedder, ef: 50 })).resolves.toBeTruthy();
   });

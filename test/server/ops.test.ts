@@ -269,7 +269,8 @@ describe("lifecycle", () => {
     servers.push(s1);
     const r1 = await getJson(s1.url, "/readyz");
     expect(r1.status).toBe(503);
-    expect(r1.body.reason).toMatch(/chunks\.json does not match its checksum/);
+    expect(r1.body.error.code).toBe("INDEX_INVALID");
+    expect(r1.body.error.message).toMatch(/chunks\.json does not match its checksum/);
 
     const other = await scenario();
     const m2 = JSON.parse(await readFile(path.join(other.dirs.indexDir, "manifest.json"), "utf8"));
@@ -279,6 +280,7 @@ describe("lifecycle", () => {
     servers.push(s2);
     const r2 = await getJson(s2.url, "/readyz");
     expect(r2.status).toBe(503);
-    expect(r2.body.reason).toMatch(/embedder openai:text-embedding-3-small .* but lsa1-128/);
+    expect(r2.body.error.code).toBe("INDEX_INVALID");
+    expect(r2.body.error.message).toMatch(/embedder openai:text-embedding-3-small .* but lsa1-128/);
   });
 });

@@ -6,7 +6,8 @@ import { MemoryVectorStore } from "@langchain/classic/vectorstores/memory";
 import type { Document } from "@langchain/core/documents";
 import { Embeddings } from "@langchain/core/embeddings";
 import { describe, expect, it } from "vitest";
-import { createIndexStore, IndexLoadError, LangChainVectorStore, type Chunk, type VectorStore } from "../../src/store/index.js";
+import { AppError } from "../../src/errors.js";
+import { createIndexStore, LangChainVectorStore, type Chunk, type VectorStore } from "../../src/store/index.js";
 import { tempDir } from "../helpers/fixtures.js";
 
 const chunk = (docId: string, position: number, text: string): Chunk => ({
@@ -117,7 +118,8 @@ describe("file index store", () => {
     const store = createIndexStore({ indexDir: dir });
     await store.write({ chunks, vectors, indexedTexts: chunks.map((c) => c.text) }, manifest);
     const refused = store.open({ embedder: { id: "other-3", dimensions: 3 }, ef: 50 });
-    await expect(refused).rejects.toBeInstanceOf(IndexLoadError);
+    await expect(refused).rejects.toBeInstanceOf(AppError);
+    await expect(refused).rejects.toMatchObject({ code: "INDEX_INVALID" });
     await expect(refused).rejects.toThrow(/test-3 .* but other-3/);
   });
 });

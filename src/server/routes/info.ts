@@ -1,6 +1,8 @@
 /** GET /healthz, /readyz, /v1/documents, /v1/prompts, /metrics. */
 import { Router } from "express";
+import { AppError } from "../../errors.js";
 import type { QaService } from "../../service/index.js";
+import { errorBody } from "../errors.js";
 import type { Metrics } from "../metrics.js";
 
 export function infoRoutes(service: QaService, metrics: Metrics, isShuttingDown: () => boolean): Router {
@@ -10,11 +12,13 @@ export function infoRoutes(service: QaService, metrics: Metrics, isShuttingDown:
     res.json({ status: "ok" });
   });
 
+  // 200 {ready: true, generation, loadedAt}, or 503 {ready: false, error: {code, message}} with
+  // SHUTTING_DOWN, INDEX_LOADING, INDEX_MISSING, INDEX_INVALID or STORE_UNAVAILABLE.
   r.get("/readyz", (_req, res) => {
     const s = service.status();
-    if (isShuttingDown()) res.status(503).json({ ready: false, reason: "shutting down" });
+    if (isShuttingDown()) res.status(503).json({ ready: false, ...errorBody(new AppError("SHUTTING_DOWN", "the server is shutting down; send requests to another instance")) });
     else if (s.ready) res.json({ ready: true, generation: s.generation, loadedAt: s.loadedAt });
-    else res.status(503).json({ ready: false, code: s.code, reason: s.reason });
+    else res.status(503).json({ ready: false, ...errorBody(new AppError(s.code, s.reason)) });
   });
 
   r.get("/v1/documents", (_req, res) => {

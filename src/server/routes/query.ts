@@ -1,8 +1,7 @@
 /** POST /v1/search and POST /v1/ask (JSON, or Server-Sent Events with stream:true / Accept: text/event-stream). */
 import { Router } from "express";
-
-import { AppError } from "../../errors.js";
 import type { AskResult, QaService } from "../../service/index.js";
+import { errorResponse } from "../errors.js";
 import type { Metrics } from "../metrics.js";
 import { askBody, parseBody, searchBody } from "../schemas.js";
 import { openSse } from "../sse.js";
@@ -32,19 +31,22 @@ export function queryRoutes(service: QaService, metrics: Metrics): Router {
       req.log.info({ grounded: result.grounded, mode: result.mode, model: result.model, usage: result.usage, timings: result.timings }, "answer");
     };
 
+    // Readiness, unknown documents and unknown prompt versions are checked before anything is sent,
+    // so they are plain JSON errors with their status, streamed or not.
+    const prepared = await service.prepareAsk(body);
     if (!(stream ?? req.accepts(["application/json", "text/event-stream"]) === "text/event-stream")) {
-      const result = await service.ask(body);
+      const result = await prepared.run();
       record(result);
       res.json(result);
       return;
     }
 
-    // Validation and readiness errors above are plain JSON errors; from here on, errors are SSE events.
+    // From here on the status is 200 and sent: an error is an SSE `error` event.
     const abort = new AbortController();
     res.on("close", () => abort.abort());
     const sse = openSse(res);
     try {
-      const result = await service.ask(body, {
+      const result = await prepared.run({
         signal: abort.signal,
         onCitations: (citations) => sse.send("citations", { citations }),
         onToken: (delta) => sse.send("token", { delta }),
@@ -52,9 +54,7 @@ export function queryRoutes(service: QaService, metrics: Metrics): Router {
       record(result);
       sse.send("done", result);
     } catch (err) {
-      const e = err instanceof AppError ? err : new AppError("INTERNAL", "the answer could not be produced; see the server log");
-      if (!(err instanceof AppError)) req.log.error({ err }, "ask stream failed");
-      sse.send("error", { error: { code: e.code, message: e.message } });
+      sse.send("error", errorResponse(err, req.log).body);
     } finally {
       sse.end();
     }

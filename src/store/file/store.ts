@@ -14,13 +14,11 @@ import { watch as watchDir } from "node:fs";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import writeFileAtomic from "write-file-atomic";
+import { AppError } from "../../errors.js";
 import { ArrayChunkStore } from "../chunks.js";
-import { IndexLoadError } from "../errors.js";
 import { INDEX_SCHEMA_VERSION, type Chunk, type GenerationData, type GenerationManifest, type IndexManifest, type IndexSnapshot, type IndexStore, type OpenOptions } from "../types.js";
 import { buildLexical, FileLexicalStore, LexicalIndex, type LexicalData } from "./lexical.js";
 import { HnswVectorStore, HNSW_EF_CONSTRUCTION, HNSW_M } from "./vectors.js";
-
-export { IndexLoadError };
 
 type Manifest = IndexManifest & { generation: string };
 
@@ -127,15 +125,15 @@ export async function readManifest(dir: string): Promise<Manifest | null> {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new IndexLoadError("INDEX_INVALID", `${path.join(dir, "manifest.json")} is not valid JSON: ${(err as Error).message}`);
+    throw new AppError("INDEX_INVALID", `${path.join(dir, "manifest.json")} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
 }
 
 /** Opens and checks a generation: schema version, embedder and dimensions, file integrity. */
 async function openGeneration(dir: string, opts: OpenOptions): Promise<IndexSnapshot> {
   const manifest = await readManifest(dir);
-  if (!manifest) throw new IndexLoadError("INDEX_MISSING", `no index in ${dir} (run: npm run ingest)`);
-  const invalid = (msg: string) => new IndexLoadError("INDEX_INVALID", `index in ${dir}: ${msg}`);
+  if (!manifest) throw new AppError("INDEX_MISSING", `no index in ${dir} (run: npm run ingest)`);
+  const invalid = (msg: string, cause?: unknown) => new AppError("INDEX_INVALID", `index in ${dir}: ${msg}`, { cause });
   if (manifest.schemaVersion !== INDEX_SCHEMA_VERSION)
     throw invalid(`schema version ${manifest.schemaVersion}, this build reads ${INDEX_SCHEMA_VERSION}; rebuild it with npm run ingest`);
   if (manifest.embedder?.id !== opts.embedder.id || manifest.embedder?.dimensions !== opts.embedder.dimensions)
@@ -147,8 +145,8 @@ async function openGeneration(dir: string, opts: OpenOptions): Promise<IndexSnap
     let buf: Buffer;
     try {
       buf = await readFile(path.join(dir, rel));
-    } catch {
-      throw invalid(`file ${rel} is missing`);
+    } catch (err) {
+      throw invalid(`file ${rel} is missing`, err);
     }
     if (manifest.files?.[rel] !== sha256(buf)) throw invalid(`file ${rel} does not match its checksum (corrupt or partly written)`);
     return buf;
@@ -162,7 +160,7 @@ async function openGeneration(dir: string, opts: OpenOptions): Promise<IndexSnap
   if (vectors.length !== list.length * dims) throw invalid(`vectors.f32 holds ${vectors.length / dims} vectors for ${list.length} chunks`);
   const chunks = new ArrayChunkStore(list);
   const hnsw = await HnswVectorStore.load(path.join(dir, manifest.generation, "hnsw.bin"), list, vectors, dims, opts.ef).catch((err: Error) => {
-    throw invalid(err.message);
+    throw invalid(err.message, err);
   });
   const lexical = new FileLexicalStore(new LexicalIndex(JSON.parse(lexicalBuf.toString("utf8")) as LexicalData), list);
   return { manifest, chunks, vectors: hnsw, lexical, ...(embedderModel ? { embedderModel } : {}) };

@@ -1,12 +1,12 @@
 /**
  * The connection to Postgres: one pg.Pool per process and database URL, bounded (PG_POOL_MAX
  * connections, PG_POOL_WAIT_MS to get one, PG_STATEMENT_TIMEOUT_MS per statement), the schema migrated
- * on first use, and every failure to reach the database turned into StoreUnavailableError so that the
+ * on first use, and every failure to reach the database turned into STORE_UNAVAILABLE so that the
  * service answers 503 STORE_UNAVAILABLE instead of 500 and recovers by itself when the database is back.
  */
 import os from "node:os";
 import pg from "pg";
-import { StoreUnavailableError } from "../errors.js";
+import { isStoreUnavailable, storeUnavailable } from "../errors.js";
 import type { StoreHealth } from "../types.js";
 import { migrate, type MigrationReport } from "./migrate.js";
 
@@ -23,7 +23,7 @@ const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE
 const UNAVAILABLE_SQLSTATES = new Set(["57P01", "57P02", "57P03", "53300", "57014"]);
 
 export function isUnavailable(err: unknown): boolean {
-  if (err instanceof StoreUnavailableError) return true;
+  if (isStoreUnavailable(err)) return true;
   const e = err as { code?: string; message?: string } | undefined;
   if (!e) return false;
   if (e.code && (NETWORK_CODES.has(e.code) || UNAVAILABLE_SQLSTATES.has(e.code) || e.code.startsWith("08"))) return true;
@@ -87,7 +87,7 @@ export class Database {
     if (!this.state.available) this.set({ available: true });
   }
 
-  /** Turns a failure into StoreUnavailableError when it is one (and records it); other errors pass through. */
+  /** Turns a failure into STORE_UNAVAILABLE when it is one (and records it); other errors pass through. */
   failed(err: unknown): Error {
     if (!isUnavailable(err)) return err as Error;
     const e = err as Error & { code?: string };
@@ -99,7 +99,7 @@ export class Database {
         : `the database (${this.location}) is unreachable: ${e.message || e.code}`;
     // Pool exhaustion and a slow statement are load, not an outage: they do not make the replica unready.
     if (!exhausted && e.code !== "57014") this.set({ available: false, reason });
-    return err instanceof StoreUnavailableError ? err : new StoreUnavailableError(reason, { cause: err });
+    return isStoreUnavailable(err) ? err : storeUnavailable(reason, err);
   }
 
   /** Applies pending migrations once per process (again after a failure); every query waits for it. */

@@ -1,10 +1,10 @@
 /**
  * Jobs as rows (migrations/002_jobs.sql): any replica reads a job's status and progress, a restart
  * keeps them, and the unique index on the running job makes a start on a second replica fail with
- * JobConflictError, so a re-index runs exactly once. The worker's heartbeat is each update; a running
+ * REINDEX_RUNNING, so a re-index runs exactly once. The worker's heartbeat is each update; a running
  * job silent past the stale limit is marked failed by reapStale (run at start and periodically).
  */
-import { JobConflictError } from "../errors.js";
+import { jobConflict } from "../errors.js";
 import type { JobRecord, JobStore } from "../types.js";
 import type { Database } from "./db.js";
 
@@ -57,7 +57,7 @@ export class PostgresJobStore implements JobStore {
     } catch (err) {
       if ((err as { code?: string; constraint?: string }).code === "23505") {
         const running = await this.running();
-        throw new JobConflictError(running?.jobId ?? "(another)");
+        throw jobConflict(running?.jobId ?? "(another)");
       }
       throw err;
     }

@@ -12,7 +12,7 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type pg from "pg";
-import { SchemaTooNewError } from "../errors.js";
+import { isSchemaTooNew, schemaTooNew } from "../errors.js";
 
 export const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "migrations");
 
@@ -49,7 +49,7 @@ export async function migrate(pool: pg.Pool, dir = MIGRATIONS_DIR): Promise<Migr
     const newest = rows.at(-1);
     if (newest && newest.version > known) {
       await client.query("ROLLBACK");
-      throw new SchemaTooNewError(
+      throw schemaTooNew(
         `the database schema is at version ${newest.version} (${newest.name}), newer than this build knows (version ${known}): ` +
           "run a build of llmops-qa at least as new as the one that migrated it, or point DATABASE_URL at another database",
       );
@@ -65,7 +65,7 @@ export async function migrate(pool: pg.Pool, dir = MIGRATIONS_DIR): Promise<Migr
     await client.query("COMMIT");
     return { version: Math.max(known, newest?.version ?? 0), applied };
   } catch (err) {
-    if (!(err instanceof SchemaTooNewError)) await client.query("ROLLBACK").catch((e: Error) => (broken = e));
+    if (!isSchemaTooNew(err)) await client.query("ROLLBACK").catch((e: Error) => (broken = e));
     throw err;
   } finally {
     client.release(broken);

@@ -17,7 +17,7 @@
 import pg from "pg";
 import pgvector from "pgvector";
 import { ArrayChunkStore } from "../chunks.js";
-import { IndexLoadError, StoreUnavailableError } from "../errors.js";
+import { AppError } from "../../errors.js";
 import { buildLexical } from "../file/lexical.js";
 import {
   INDEX_SCHEMA_VERSION,
@@ -111,9 +111,9 @@ export class PostgresIndexStore implements IndexStore {
          FROM index_active a JOIN index_generations g ON g.id = a.generation_id`,
     );
     const g = rows[0];
-    if (!g) throw new IndexLoadError("INDEX_MISSING", `no index generation in ${this.location} (run: npm run ingest)`);
+    if (!g) throw new AppError("INDEX_MISSING", `no index generation in ${this.location} (run: npm run ingest)`);
     const manifest: Manifest = { ...g.manifest, generation: g.name };
-    const invalid = (msg: string) => new IndexLoadError("INDEX_INVALID", `index generation ${g.name} in ${this.location}: ${msg}`);
+    const invalid = (msg: string) => new AppError("INDEX_INVALID", `index generation ${g.name} in ${this.location}: ${msg}`);
     if (manifest.schemaVersion !== INDEX_SCHEMA_VERSION)
       throw invalid(`schema version ${manifest.schemaVersion}, this build reads ${INDEX_SCHEMA_VERSION}; rebuild it with npm run ingest`);
     if (manifest.embedder?.id !== opts.embedder.id || manifest.embedder?.dimensions !== opts.embedder.dimensions)
@@ -552,4 +552,4 @@ export class PgVectorStore implements VectorStore {
   }
 }
 
-export { StoreUnavailableError, isUnavailable };
+export { isUnavailable };
