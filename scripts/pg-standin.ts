@@ -9,23 +9,17 @@
  * Needs the dev dependencies @electric-sql/pglite and @electric-sql/pglite-socket.
  */
 import { parseArgs } from "node:util";
-import { PGlite } from "@electric-sql/pglite";
-import { vector } from "@electric-sql/pglite/vector";
-import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { startStandIn } from "./pglite-server.js";
 
 const { values } = parseArgs({
   options: { port: { type: "string", default: "5432" }, host: { type: "string", default: "127.0.0.1" }, data: { type: "string" } },
 });
 const t0 = performance.now();
-const db = await PGlite.create({ extensions: { vector }, ...(values.data ? { dataDir: values.data } : {}) });
-const server = new PGLiteSocketServer({ db, port: Number(values.port), host: values.host, maxConnections: 500 });
-await server.start();
-const port = (server as unknown as { port: number }).port;
-console.log(`pg-standin: PGlite (pgvector) on ${values.host}:${port}${values.data ? `, data in ${values.data}` : ", in memory"}, ready in ${Math.round(performance.now() - t0)} ms`);
+const standIn = await startStandIn({ host: values.host, port: Number(values.port), ...(values.data ? { dataDir: values.data } : {}) });
+console.log(`pg-standin: PGlite (pgvector) on ${values.host}:${standIn.port}${values.data ? `, data in ${values.data}` : ", in memory"}, ready in ${Math.round(performance.now() - t0)} ms`);
 const stop = async (signal: string) => {
   console.log(`pg-standin: ${signal}, stopping`);
-  await server.stop();
-  await db.close();
+  await standIn.stop();
   process.exit(0);
 };
 process.once("SIGTERM", () => void stop("SIGTERM"));

@@ -33,24 +33,14 @@ export async function startTestDatabase(): Promise<TestDatabase> {
       },
     };
   }
-  const [{ PGlite }, { vector }, { PGLiteSocketServer }] = await Promise.all([
-    import("@electric-sql/pglite"),
-    import("@electric-sql/pglite/vector"),
-    import("@electric-sql/pglite-socket"),
-  ]);
-  const db = await PGlite.create({ extensions: { vector } });
-  const server = new PGLiteSocketServer({ db, port: 0, host: "127.0.0.1", maxConnections: 200 });
-  await server.start();
-  const port = (server as unknown as { port: number }).port;
-  const u = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  // The stand-in with its connection scheduler fixed (scripts/pglite-server.ts says why).
+  const { startStandIn } = await import("../../scripts/pglite-server.js");
+  const standIn = await startStandIn({ maxConnections: 200 });
   return {
-    url: u,
+    url: standIn.url,
     kind: "pglite",
-    sql: (text, values) => oneShot(u, text, values),
-    stop: async () => {
-      await server.stop();
-      await db.close();
-    },
+    sql: (text, values) => oneShot(standIn.url, text, values),
+    stop: () => standIn.stop(),
   };
 }
 
@@ -65,6 +55,7 @@ async function externalSchema(base: string): Promise<string> {
 
 async function oneShot<R extends pg.QueryResultRow>(url: string, text: string, values?: unknown[]): Promise<R[]> {
   const client = new pg.Client({ connectionString: url });
+  client.on("error", () => {}); // the query in flight rejects with it
   await client.connect();
   try {
     return (await client.query<R>(text, values)).rows;

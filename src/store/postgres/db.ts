@@ -132,6 +132,13 @@ export class Database {
       throw this.failed(err);
     }
     let broken: unknown;
+    // pg-pool leaves a checked-out client's connection errors unhandled (they would crash the process):
+    // recorded here, the running query rejects with them too.
+    const onError = (err: Error) => {
+      broken = err;
+      this.failed(err);
+    };
+    client.on("error", onError);
     try {
       await client.query("BEGIN");
       const out = await fn(client);
@@ -144,6 +151,7 @@ export class Database {
       throw this.failed(err);
     } finally {
       // A connection that failed is destroyed rather than handed to the next query.
+      client.off("error", onError);
       client.release(broken ? (broken as Error) : undefined);
     }
   }

@@ -38,6 +38,9 @@ export async function migrate(pool: pg.Pool, dir = MIGRATIONS_DIR): Promise<Migr
   const known = migrations.at(-1)?.version ?? 0;
   const client = await pool.connect();
   let broken: Error | undefined;
+  // A checked-out client's connection error is not handled by the pool: record it (the query rejects too).
+  const onError = (err: Error) => (broken = err);
+  client.on("error", onError);
   try {
     await client.query("BEGIN");
     await client.query(
@@ -68,6 +71,7 @@ export async function migrate(pool: pg.Pool, dir = MIGRATIONS_DIR): Promise<Migr
     if (!isSchemaTooNew(err)) await client.query("ROLLBACK").catch((e: Error) => (broken = e));
     throw err;
   } finally {
+    client.off("error", onError);
     client.release(broken);
   }
 }
