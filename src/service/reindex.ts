@@ -34,6 +34,9 @@ export interface ReindexerOptions {
   onReaped?: (jobs: ReindexJob[]) => void;
 }
 
+/** The shortest silence after which a running job's worker is taken for dead (see staleMs). */
+export const STALE_MIN_MS = 30_000;
+
 export class Reindexer {
   private running: { job: ReindexJob; done: Promise<void> } | undefined;
   private reaper: NodeJS.Timeout | undefined;
@@ -83,11 +86,20 @@ export class Reindexer {
     await this.running?.done;
   }
 
+  /**
+   * How long a running job may be silent before it counts as dead: 5 heartbeats, and at least
+   * STALE_MIN_MS, because a worker parsing a large PDF blocks its event loop (and its heartbeat) for
+   * seconds at a time on a busy machine.
+   */
+  get staleMs(): number {
+    return Math.max(this.heartbeatMs * 5, STALE_MIN_MS);
+  }
+
   /** Marks failed the jobs whose worker died; with a durable store, again every 5 heartbeats. */
   async startReaping(): Promise<void> {
     if (!this.jobs.durable) return;
     const reap = async () => {
-      const reaped = (await this.jobs.reapStale(this.heartbeatMs * 5).catch(() => [])) as ReindexJob[];
+      const reaped = (await this.jobs.reapStale(this.staleMs).catch(() => [])) as ReindexJob[];
       if (reaped.length) this.opts.onReaped?.(reaped);
     };
     await reap();
