@@ -41,8 +41,17 @@ export function redactUrl(url: string): string {
   }
 }
 
+/**
+ * Which pool a statement uses. "serve": the request path, PG_POOL_MAX connections and PG_POOL_WAIT_MS
+ * to get one (then 503). "background": index writes, generation loads and job bookkeeping, on a pool
+ * of their own (2 connections, a minute to get one, no statement timeout), so that search load cannot
+ * starve a re-index or a replica's switch to a new generation, and a long write cannot starve search.
+ */
+export type Lane = "serve" | "background";
+
 export class Database {
   readonly pool: pg.Pool;
+  private backgroundPool: pg.Pool | undefined;
   readonly owner = `${os.hostname()}:${process.pid}`;
   private migrated: Promise<MigrationReport> | undefined;
   private state: StoreHealth = { available: true };
@@ -60,6 +69,22 @@ export class Database {
     });
     // An idle connection the server drops emits here; without a listener it would crash the process.
     this.pool.on("error", (err) => this.failed(err));
+  }
+
+  private poolFor(lane: Lane): pg.Pool {
+    if (lane === "serve") return this.pool;
+    if (!this.backgroundPool) {
+      this.backgroundPool = new pg.Pool({
+        connectionString: this.settings.databaseUrl,
+        max: 2,
+        connectionTimeoutMillis: 60_000,
+        idleTimeoutMillis: 30_000,
+        keepAlive: true,
+        application_name: "llmops-qa background",
+      });
+      this.backgroundPool.on("error", (err) => this.failed(err));
+    }
+    return this.backgroundPool;
   }
 
   get location(): string {
@@ -111,10 +136,10 @@ export class Database {
     return this.migrated;
   }
 
-  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[], lane: Lane = "serve"): Promise<pg.QueryResult<R>> {
     await this.ready();
     try {
-      const r = await this.pool.query<R>(text, values);
+      const r = await this.poolFor(lane).query<R>(text, values);
       this.succeeded();
       return r;
     } catch (err) {
@@ -123,11 +148,11 @@ export class Database {
   }
 
   /** Runs fn in a transaction on one connection; rolls back on any error. */
-  async tx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  async tx<T>(fn: (client: pg.PoolClient) => Promise<T>, lane: Lane = "serve"): Promise<T> {
     await this.ready();
     let client: pg.PoolClient;
     try {
-      client = await this.pool.connect();
+      client = await this.poolFor(lane).connect();
     } catch (err) {
       throw this.failed(err);
     }
@@ -156,8 +181,18 @@ export class Database {
     }
   }
 
+  /** A query on the background pool (see Lane). */
+  backgroundQuery<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    return this.query<R>(text, values, "background");
+  }
+
+  /** A transaction on the background pool (see Lane). */
+  backgroundTx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return this.tx(fn, "background");
+  }
+
   async end(): Promise<void> {
-    await this.pool.end();
+    await Promise.all([this.pool.end(), this.backgroundPool?.end()]);
   }
 }
 

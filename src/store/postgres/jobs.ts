@@ -64,7 +64,8 @@ export class PostgresJobStore implements JobStore {
   }
 
   async update(job: JobRecord): Promise<void> {
-    await this.db.query(
+    // Heartbeats and progress: on the background pool, so search load cannot make a live job look dead.
+    await this.db.backgroundQuery(
       "UPDATE jobs SET status = $2, progress = $3, result = $4, error = $5, finished_at = $6, heartbeat_at = now() WHERE id = $1",
       [job.jobId, job.status, JSON.stringify(job.progress ?? {}), job.result === undefined ? null : JSON.stringify(job.result), job.error ?? null, job.finishedAt ?? null],
     );
@@ -81,7 +82,7 @@ export class PostgresJobStore implements JobStore {
   }
 
   async reapStale(staleMs: number): Promise<JobRecord[]> {
-    const { rows } = await this.db.query<JobRow>(
+    const { rows } = await this.db.backgroundQuery<JobRow>(
       `UPDATE jobs SET status = 'failed', finished_at = now(),
               error = 'its worker (' || owner || ') stopped: no heartbeat for ' || round(extract(epoch FROM now() - heartbeat_at)) || ' s; start the job again'
         WHERE status = 'running' AND heartbeat_at < now() - make_interval(secs => $1::float8 / 1000)

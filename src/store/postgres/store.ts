@@ -106,7 +106,7 @@ export class PostgresIndexStore implements IndexStore {
   }
 
   async open(opts: OpenOptions): Promise<IndexSnapshot> {
-    const { rows } = await this.db.query<GenerationRow>(
+    const { rows } = await this.db.backgroundQuery<GenerationRow>(
       `SELECT g.id::text AS id, g.name, g.manifest, g.dimensions, g.embedder_model, g.chunk_count, g.avg_length, g.bm25_k1, g.bm25_b
          FROM index_active a JOIN index_generations g ON g.id = a.generation_id`,
     );
@@ -125,9 +125,9 @@ export class PostgresIndexStore implements IndexStore {
     try {
       [chunkRows, termRows] = await Promise.all([
         this.db
-          .query<ChunkRow>(`SELECT id, doc_id, title, page, page_end, section, position, text, hash FROM ${table("index_chunks", g.id)} ORDER BY ord`)
+          .backgroundQuery<ChunkRow>(`SELECT id, doc_id, title, page, page_end, section, position, text, hash FROM ${table("index_chunks", g.id)} ORDER BY ord`)
           .then((r) => r.rows),
-        this.db.query<{ term: string; df: number; doc_ords: number[] }>(`SELECT term, df, doc_ords FROM ${table("index_terms", g.id)}`).then((r) => r.rows),
+        this.db.backgroundQuery<{ term: string; df: number; doc_ords: number[] }>(`SELECT term, df, doc_ords FROM ${table("index_terms", g.id)}`).then((r) => r.rows),
       ]);
     } catch (err) {
       // 42P01: the partitions were dropped between reading index_active and now (two switches in between).
@@ -175,7 +175,7 @@ export class PostgresIndexStore implements IndexStore {
     const model = data.embedderModel ? Buffer.from(data.embedderModel.buffer, data.embedderModel.byteOffset, data.embedderModel.byteLength) : null;
 
     // 1. The generation's row and partitions.
-    const { id, name } = await this.db.tx(async (c) => {
+    const { id, name } = await this.db.backgroundTx(async (c) => {
       const r = await c.query<{ id: string }>(
         `INSERT INTO index_generations (name, status, manifest, dimensions, embedder_model, chunk_count, avg_length, bm25_k1, bm25_b, writer)
          VALUES ('pending-' || gen_random_uuid(), 'building', $1, $2, $3, $4, $5, $6, $7, $8) RETURNING id::text AS id`,
@@ -193,7 +193,7 @@ export class PostgresIndexStore implements IndexStore {
       await this.fill(id, data, manifest, lex);
       // 3. The switch, in one transaction: readers move from the old generation to this one.
       const full: Manifest = { ...base, generation: name };
-      await this.db.tx(async (c) => {
+      await this.db.backgroundTx(async (c) => {
         await c.query("SELECT generation_id FROM index_active FOR UPDATE");
         const up = await c.query("UPDATE index_generations SET status = 'active', activated_at = now(), heartbeat_at = now() WHERE id = $1 AND status = 'building'", [id]);
         if (up.rowCount !== 1) throw new Error(`generation ${name} was garbage-collected while it was being written (its writer stalled for ${STALE_BUILD_MS / 60000} minutes)`);
@@ -237,7 +237,7 @@ export class PostgresIndexStore implements IndexStore {
       const batch = data.chunks.slice(start, end);
       const ords = batch.map((_, i) => start + i);
       const ds = manifest.documents.filter((d) => docs.has(d.id));
-      await this.db.tx(async (c) => {
+      await this.db.backgroundTx(async (c) => {
         await c.query("SET LOCAL statement_timeout = 0");
         await c.query(
           `INSERT INTO ${table("index_documents", id)} (generation_id, ord, doc_id, document)
@@ -291,7 +291,7 @@ export class PostgresIndexStore implements IndexStore {
         size += ords.length;
       }
       const arr = (xs: number[]) => `{${xs.join(",")}}`;
-      await this.db.tx(async (c) => {
+      await this.db.backgroundTx(async (c) => {
         await c.query("SET LOCAL statement_timeout = 0");
         await c.query(
           `INSERT INTO ${table("index_terms", id)} (generation_id, term, df, chunk_ords, tfs, lengths, doc_ords)
@@ -304,7 +304,7 @@ export class PostgresIndexStore implements IndexStore {
 
     // The HNSW index, built once the rows are in (faster than growing it row by row), and statistics.
     const dims = manifest.embedder.dimensions;
-    await this.db.tx(async (c) => {
+    await this.db.backgroundTx(async (c) => {
       await c.query("SET LOCAL statement_timeout = 0");
       await c.query("SET LOCAL maintenance_work_mem = '256MB'");
       await c.query(
@@ -313,12 +313,12 @@ export class PostgresIndexStore implements IndexStore {
       await c.query(`CREATE INDEX ${chunksT}_doc ON ${chunksT} (doc_id)`);
       await beat(c);
     });
-    for (const t of ["index_documents", "index_chunks", "index_terms"] as const) await this.db.query(`ANALYZE ${table(t, id)}`);
+    for (const t of ["index_documents", "index_chunks", "index_terms"] as const) await this.db.backgroundQuery(`ANALYZE ${table(t, id)}`);
   }
 
   /** Drops a generation's partitions and marks it (failed, or its data dropped). */
   private async drop(id: string, status?: "failed"): Promise<void> {
-    await this.db.tx(async (c) => {
+    await this.db.backgroundTx(async (c) => {
       for (const t of ["index_chunks", "index_terms", "index_documents"] as const) await c.query(`DROP TABLE IF EXISTS ${table(t, id)}`);
       await c.query(`UPDATE index_generations SET dropped_at = now()${status ? ", status = 'failed'" : ""} WHERE id = $1`, [id]);
     });
@@ -329,7 +329,7 @@ export class PostgresIndexStore implements IndexStore {
    * drops retired ones older than that, failed ones, and builds abandoned by a writer that died.
    */
   async collectGarbage(): Promise<string[]> {
-    const { rows } = await this.db.query<{ id: string; name: string; status: string }>(
+    const { rows } = await this.db.backgroundQuery<{ id: string; name: string; status: string }>(
       `SELECT id::text AS id, name, status FROM index_generations
         WHERE dropped_at IS NULL AND (
               status = 'failed'
