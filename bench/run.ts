@@ -18,7 +18,8 @@
  *   5. a forced re-index while POST /v1/search runs at 16 connections (bench/reindex.ts);
  *   6. every measure against its target (bench/targets.ts), pass or fail.
  *
- * Writes reports/bench-<timestamp>.json and reports/bench-latest.json.
+ * Writes reports/bench-<timestamp>.json and reports/bench-latest.json. `npm run bench -- --scale 10k,100k`
+ * measures how cost grows with the corpus instead (bench/scale.ts).
  * Environment: BENCH_DURATION (seconds per load step), BENCH_CONNECTIONS (e.g. "1,16,64"),
  * BENCH_SKIP_BASELINE=1, and the service's own variables (passed on to the children as they are).
  * Exit code 1 when a step failed, the server died or logged an error, or the load saw connection
@@ -79,6 +80,11 @@ function errorLines(log: string): string[] {
 }
 
 async function main(): Promise<number> {
+  // npm run bench -- --scale 10k,100k: how cost grows with the corpus (bench/scale.ts), instead of the above.
+  if (process.argv.includes("--scale")) {
+    await (await import("./scale.js")).runScale(process.argv.slice(2));
+    return 0;
+  }
   const duration = Number(process.env.BENCH_DURATION ?? 8);
   if (!Number.isFinite(duration) || duration <= 0 || duration > 600) throw new Error(`BENCH_DURATION must be 1..600 seconds (got ${process.env.BENCH_DURATION})`);
   const connectionLevels = (process.env.BENCH_CONNECTIONS ?? "1,16,64").split(",").map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n > 0);

@@ -47,12 +47,14 @@ export const ERRORS = {
   SHUTTING_DOWN: client("the server is draining requests before it stops"),
   TIMEOUT: client("the request took longer than REQUEST_TIMEOUT_MS"),
   OVERLOADED: client("the server sheds load (MAX_IN_FLIGHT, MAX_EVENT_LOOP_DELAY_MS); retry after Retry-After seconds"),
+  STORE_UNAVAILABLE: client("the index store (Postgres, INDEX_STORE=postgres) cannot be reached, timed out or has no free connection; retry"),
   // Configuration, corpus and ingestion
   CONFIG_INVALID: operator("an environment variable is missing, malformed or inconsistent with another"),
   MANIFEST_INVALID: operator("the corpus manifest cannot be read or does not match its schema"),
   CORPUS_LOCK_INVALID: operator("the corpus folder's editions.lock.json cannot be read or does not match its schema"),
   DOCUMENT_UNREADABLE: operator("a corpus document cannot be loaded; details name the file and the reason"),
   NOTHING_TO_INDEX: operator("no document was present and readable, so no index was written"),
+  SCHEMA_TOO_NEW: operator("the database schema was migrated by a newer build than this one; upgrade the code, never downgrade the schema"),
   // Evaluation and command lines
   EVAL_SET_INVALID: operator("a question set cannot be read or has bad lines; details list each"),
   EVAL_SETUP: operator("an evaluation cannot start: no question set or no index"),
@@ -65,7 +67,7 @@ export type ClientErrorCode = { [C in ErrorCode]: (typeof ERRORS)[C]["audience"]
 /** Codes of the tools (CLIs, jobs): a client never gets one on purpose. */
 export type OperatorErrorCode = Exclude<ErrorCode, ClientErrorCode>;
 /** Why no index serves (readiness). */
-export type ReadinessCode = "INDEX_LOADING" | "INDEX_MISSING" | "INDEX_INVALID";
+export type ReadinessCode = "INDEX_LOADING" | "INDEX_MISSING" | "INDEX_INVALID" | "STORE_UNAVAILABLE";
 
 export const ERROR_CODES = Object.keys(ERRORS) as ErrorCode[];
 

@@ -73,6 +73,36 @@ describe("docker-compose.yml", () => {
   });
 });
 
+describe("docker-compose.postgres.yml (profile postgres)", () => {
+  const args = ["-f", "docker-compose.postgres.yml", "--profile", "postgres"];
+
+  it("validates, with the database, the API, the proxy and the one-shot migrate and ingest", () => {
+    expectValid(args);
+    expect(services(args)).toEqual(["api", "ingest", "migrate", "postgres", "proxy"]);
+  });
+
+  it("pins the pgvector image, keeps the data in a volume, and waits for the database's healthcheck", () => {
+    const r = compose([...args, "config"]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/image: pgvector\/pgvector:\d+\.\d+\.\d+-pg\d+/);
+    expect(r.out).toMatch(/- pgdata:\/var\/lib\/postgresql\/data/);
+    expect(r.out).toContain("pg_isready");
+    expect(r.out).toContain("condition: service_healthy");
+    expect(r.out).toContain("INDEX_STORE: postgres");
+    expect(r.out).toMatch(/DATABASE_URL: postgres:\/\/llmops:llmops@postgres:5432\/llmops/);
+  });
+
+  it("publishes only the proxy, so `--scale api=N` starts N replicas without a port clash", () => {
+    const r = compose([...args, "config"]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out.match(/published:/g)).toHaveLength(1);
+    expect(r.out).toMatch(/published: 3080\s+target: 80/);
+    const conf = readFileSync(path.join(root, "deploy/nginx-api.conf"), "utf8");
+    expect(conf).toMatch(/server api:3000/);
+    expect(conf).toMatch(/proxy_pass http:\/\/api;/);
+  });
+});
+
 describe("Dockerfile", () => {
   const text = readFileSync(path.join(root, "Dockerfile"), "utf8");
   // instructions with line continuations joined, comments dropped

@@ -160,10 +160,15 @@ function progress(label: string): (r: ItemRecord, done: number, total: number) =
 }
 
 async function checkIndex(config: Config): Promise<void> {
-  const manifest = await createIndexStore(config).current().catch((err: Error) => {
-    throw new AppError("EVAL_SETUP", err.message, { cause: err });
-  });
-  if (!manifest) throw new AppError("EVAL_SETUP", `no index in ${config.indexDir}: build it first with \`npm run ingest\` (INDEX_DIR selects the folder)`);
+  const store = createIndexStore(config);
+  try {
+    const manifest = await store.current().catch((err: Error) => {
+      throw new AppError("EVAL_SETUP", err.message, { cause: err });
+    });
+    if (!manifest) throw new AppError("EVAL_SETUP", `no index in ${store.location}: build it first with \`npm run ingest\` (INDEX_DIR or INDEX_STORE/DATABASE_URL select it)`);
+  } finally {
+    await store.close?.();
+  }
 }
 
 
@@ -225,7 +230,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     embedder = createEmbedder(config);
     const answerable = set.filter(isAnswerable).length;
     console.error(`question set ${setName}: ${set.length} questions (${answerable} answerable, ${set.length - answerable} unanswerable)`);
-    console.error(`index ${config.indexDir}; LLM ${config.llm.provider} (${config.llm.model})`);
+    console.error(`index ${config.store.kind === "postgres" ? "in Postgres" : config.indexDir}; LLM ${config.llm.provider} (${config.llm.model})`);
 
     if (args.cv !== undefined || args.sweep) {
       const grid = args.grid ?? DEFAULT_GRID;

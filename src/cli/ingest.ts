@@ -15,7 +15,8 @@ export async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
   try {
     const r = await ingestWithConfig(config, { force: values.force, onEvent: ingestReporter() });
-    const verb = r.upToDate ? "index up to date (nothing changed)" : `index written to ${config.indexDir}`;
+    const where = config.store.kind === "postgres" ? `generation ${r.manifest?.generation} in Postgres` : config.indexDir;
+    const verb = r.upToDate ? "index up to date (nothing changed)" : `index written to ${where}`;
     console.log(
       `${verb}: ${r.documents} documents, ${r.pages} pages, ${r.chunks} chunks, ${r.embedded} embedded, ` +
         `${r.skipped.length} skipped, ${r.missing.length} missing, ${r.seconds.toFixed(2)} s`,

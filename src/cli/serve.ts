@@ -11,7 +11,7 @@ export async function serve(): Promise<void> {
 
 if (isMain(import.meta.url)) {
   serve().catch((err) => {
-    console.error(isAppError(err, "CONFIG_INVALID") ? err.message : `failed to start: ${(err as Error).message}`);
+    console.error(isAppError(err, "CONFIG_INVALID", "SCHEMA_TOO_NEW") ? `refusing to start: ${err.message}` : `failed to start: ${(err as Error).message}`);
     process.exit(1);
   });
 }

@@ -187,6 +187,14 @@ export const envSchema = z.object({
   REQUEST_TIMEOUT_MS: int(1000, 600_000).default(60_000),
   SHUTDOWN_GRACE_MS: int(0, 120_000).default(10_000),
   WATCH_INDEX: bool.default(true),
+
+  INDEX_STORE: z.enum(["file", "postgres"]).default("file"),
+  DATABASE_URL: optionalString,
+  PG_POOL_MAX: int(1, 1000).default(10),
+  PG_POOL_WAIT_MS: int(10, 600_000).default(2000),
+  PG_STATEMENT_TIMEOUT_MS: int(0, 3_600_000).default(10_000),
+  PG_POLL_MS: int(100, 600_000).default(2000),
+  JOB_HEARTBEAT_MS: int(50, 600_000).default(2000),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -240,6 +248,9 @@ const configSchema = envSchema.transform((env, ctx) => {
     issue("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc is not supported here; use http/protobuf (the default) or http/json");
   const otlpUrl = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (env.OTEL_EXPORTER_OTLP_ENDPOINT ? `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, "")}/v1/traces` : undefined);
   if (otlpUrl && !URL.canParse(otlpUrl)) issue(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ? "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" : "OTEL_EXPORTER_OTLP_ENDPOINT", `not a URL: ${otlpUrl}`);
+  if (env.INDEX_STORE === "postgres" && !env.DATABASE_URL)
+    issue("DATABASE_URL", "required when INDEX_STORE=postgres (e.g. postgres://user:password@localhost:5432/llmops)");
+  if (env.DATABASE_URL && !/^postgres(ql)?:\/\//.test(env.DATABASE_URL)) issue("DATABASE_URL", "must be a postgres:// or postgresql:// URL");
   if (ctx.issues.length) return z.NEVER;
 
   const defaultModel = provider === "openai" ? "gpt-4o-mini" : provider === "extractive" ? "extractive" : "llama3.2";
@@ -247,6 +258,19 @@ const configSchema = envSchema.transform((env, ctx) => {
     port: env.PORT,
     host: env.HOST,
     indexDir: path.resolve(env.INDEX_DIR),
+    /** Where index generations and jobs live: files in INDEX_DIR, or Postgres + pgvector at DATABASE_URL. */
+    store: {
+      kind: env.INDEX_STORE,
+      databaseUrl: env.DATABASE_URL,
+      /** Connections per process; a query waits at most poolWaitMs for one, then fails with STORE_UNAVAILABLE. */
+      poolMax: env.PG_POOL_MAX,
+      poolWaitMs: env.PG_POOL_WAIT_MS,
+      statementTimeoutMs: env.PG_STATEMENT_TIMEOUT_MS,
+      /** How often a replica checks the active generation (the fallback to LISTEN/NOTIFY) and the database's health. */
+      pollMs: env.PG_POLL_MS,
+    },
+    /** Durable jobs: a running job's heartbeat; a job silent for 5 heartbeats is marked failed. */
+    jobs: { heartbeatMs: env.JOB_HEARTBEAT_MS },
     corpusDir: path.resolve(env.CORPUS_DIR),
     corpusMirror: env.CORPUS_MIRROR ? path.resolve(env.CORPUS_MIRROR) : undefined,
     /** The list of documents (ids, titles, URLs, checksums); uploads are recorded beside the corpus. */

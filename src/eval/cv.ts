@@ -103,7 +103,7 @@ export interface SweepOptions {
 export async function runSweep(opts: SweepOptions): Promise<SettingRun[]> {
   const settings = settingsOf(opts.grid);
   const out: SettingRun[] = [];
-  const open = memoizedOpen(loadConfig(opts.env ?? process.env).indexDir);
+  const open = memoizedOpen(loadConfig(opts.env ?? process.env));
   for (const overrides of settings) {
     const service = await createEvalService(overrides, { env: opts.env, embedder: opts.embedder, openIndex: open });
     try {

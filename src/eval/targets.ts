@@ -8,11 +8,11 @@ import { AppError } from "../errors.js";
 import type { Embedder } from "../embed/types.js";
 import { QaService } from "../service/index.js";
 import type { OpenIndex } from "../service/live-index.js";
-import { createIndexStore, type IndexSnapshot } from "../store/index.js";
+import { createIndexStore, type IndexSnapshot, type StoreConfig } from "../store/index.js";
 
 /** Opens each (index, embedder, ef) once: settings that only change query-time knobs share it. */
-export function memoizedOpen(indexDir: string): OpenIndex {
-  const store = createIndexStore({ indexDir });
+export function memoizedOpen(config: StoreConfig): OpenIndex {
+  const store = createIndexStore(config);
   const cache = new Map<string, Promise<IndexSnapshot>>();
   return async (opts) => {
     const key = `${opts.embedder.id}\0${opts.ef}`;
@@ -90,6 +90,7 @@ export function serviceTarget(service: QaService): EvalTarget {
 export function settingsOf(config: Config): Record<string, unknown> {
   return {
     indexDir: config.indexDir,
+    store: config.store.kind,
     embedder: config.embedder.kind,
     chunking: config.chunking,
     retrieval: config.retrieval,
@@ -130,7 +131,7 @@ export async function createEvalService(overrides: EnvOverrides = {}, opts: Eval
   if (!status.ready) {
     await service.close();
     const hint = status.code === "INDEX_MISSING" ? " (run: npm run ingest)" : "";
-    throw new AppError("EVAL_SETUP", `cannot load the index in ${config.indexDir}: ${status.reason}${hint}`, { details: { reason: status.code } });
+    throw new AppError("EVAL_SETUP", `cannot load the index in ${service.storeLocation}: ${status.reason}${hint}`, { details: { reason: status.code } });
   }
   return service;
 }

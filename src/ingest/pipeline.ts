@@ -55,7 +55,7 @@ export interface IngestResult {
   skipped: Array<{ id: string; file: string; reason: string }>;
   missing: Array<{ id: string; file: string }>;
   seconds: number;
-  manifest: IndexManifest | null;
+  manifest: (IndexManifest & { generation?: string }) | null;
 }
 
 interface DocBuild {

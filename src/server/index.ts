@@ -45,6 +45,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     logger.info({ generation, chunks }, "index loaded");
   });
   service.on("indexLoadFailed", (reason) => logger.error({ reason }, "index not loaded"));
+  service.on("storeHealth", ({ available, reason }) => {
+    if (available) logger.info({ store: service.storeLocation }, "database reachable again: serving");
+    else logger.error({ store: service.storeLocation, reason }, "database unreachable: /readyz answers 503 and queries 503 STORE_UNAVAILABLE until it is back (retrying)");
+  });
+  service.on("jobsReaped", (jobs) => {
+    for (const job of jobs) logger.warn({ jobId: job.jobId, owner: job.owner, error: job.error }, "job marked failed: its worker died");
+  });
   service.on("reindexFinished", (job) => {
     metrics.reindexJobs.inc({ outcome: job.status });
     logger.info({ jobId: job.jobId, status: job.status, error: job.error, result: job.result }, "re-index job finished");
@@ -61,7 +68,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   server.requestTimeout = config.http.requestTimeoutMs + 5_000;
   const { port } = server.address() as AddressInfo;
   const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
-  logger.info({ port, indexDir: config.indexDir, llm: config.llm.provider, model: config.llm.model }, "listening");
+  logger.info({ port, store: service.storeLocation, llm: config.llm.provider, model: config.llm.model }, "listening");
 
   let closing: Promise<void> | undefined;
   const close = () =>

@@ -164,9 +164,15 @@ export const reindexStarted = z.object({ jobId: z.string(), status: z.enum(["run
 
 export const reindexJob = z.object({
   jobId: z.string(),
+  /** What started it: a re-index, a document added, a document removed. */
+  kind: z.enum(["reindex", "upload", "remove"]),
   status: z.enum(["running", "succeeded", "failed"]),
   startedAt: z.string(),
   finishedAt: z.string().optional(),
+  /** What the job was asked to do. */
+  params: z.object({ force: z.boolean().optional(), document: z.string().optional() }).optional(),
+  /** The process running it ("hostname:pid"; durable job stores). */
+  owner: z.string().optional(),
   progress: jobProgress,
   result: z
     .object({

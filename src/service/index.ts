@@ -15,7 +15,7 @@ import type { IndexedDocument } from "../store/index.js";
 import { viewHit, type HitView, type Retriever } from "../retrieval/retriever.js";
 import { AppError } from "../errors.js";
 import { DEFAULT_SENTENCE_WEIGHTS, type SentenceWeights } from "../retrieval/sentence-score.js";
-import { createIndexStore, type IndexStore } from "../store/index.js";
+import { createIndexStore, isStoreUnavailable, type IndexStore } from "../store/index.js";
 import { EventEmitter } from "node:events";
 import type { CorpusEntry } from "../corpus/manifest.js";
 import { addDocument, downloadDocument, removeDocument, type NewDocument } from "./documents.js";
@@ -23,7 +23,7 @@ import { LocalFiles, type DocumentFile, type DocumentPage } from "./files.js";
 import type { GuardDeps } from "./fetch-guard.js";
 import { countTokens } from "../answer/tokens.js";
 import { LiveIndex, type IndexStatus, type OpenIndex } from "./live-index.js";
-import { Reindexer, type ReindexJob } from "./reindex.js";
+import { Reindexer, type JobKind, type ReindexJob } from "./reindex.js";
 import { JsonlFeedbackStore, type FeedbackRecord, type FeedbackStore } from "./feedback.js";
 import { assignPrompt, type PromptAssignment } from "./rollout.js";
 
@@ -97,6 +97,10 @@ export interface ServiceEvents {
   /** Every answer, whichever host asked (metrics count these). */
   answered: [result: ServiceAskResult, info: { cache: "hit" | "miss" | "bypass" | "off" }];
   feedback: [record: FeedbackRecord];
+  /** Jobs found running with a dead worker (no heartbeat), now marked failed. */
+  jobsReaped: [jobs: ReindexJob[]];
+  /** The store's backend went away or came back (Postgres). */
+  storeHealth: [health: { available: boolean; reason?: string }];
 }
 
 /**
@@ -120,6 +124,10 @@ export class QaService extends EventEmitter<ServiceEvents> {
   /** Recent answers by id, for feedback. */
   private readonly answers = new LRUCache<string, { result: ServiceAskResult; req: Pick<AskInput, "question" | "docs">; generation: string }>({ max: REMEMBERED_ANSWERS });
   readonly feedbackStore: FeedbackStore;
+  private readonly store: IndexStore;
+  /** Whether this service created its store (and so closes it). */
+  private readonly ownsStore: boolean;
+  private readonly unwatchHealth: (() => void) | undefined;
 
   constructor(
     readonly config: Config,
@@ -130,15 +138,19 @@ export class QaService extends EventEmitter<ServiceEvents> {
     this.ownsEmbedder = opts.embedder === undefined;
     this.guard = opts.fetchGuard ?? {};
     this.files = new LocalFiles(config.corpusDir);
-    this.live = new LiveIndex(opts.store ?? createIndexStore(config), this.embedder, { ...config.retrieval, sentence: sentenceWeights(config) }, opts.openIndex);
+    this.store = opts.store ?? createIndexStore(config);
+    this.ownsStore = opts.store === undefined;
+    this.live = new LiveIndex(this.store, this.embedder, { ...config.retrieval, sentence: sentenceWeights(config) }, opts.openIndex);
     this.prompts = new PromptLibrary(config.promptsDir);
     this.llm = opts.llm === null ? undefined : (opts.llm ?? (config.llm.provider === "extractive" ? undefined : new OpenAiChatModel(config.llm)));
     this.reindexer = new Reindexer(
       // Loaded on the first re-index: a serving process never needs the PDF parser otherwise. The job
       // embeds with the service's one embedder (no second worker pool or model) and leaves it open.
       async (onEvent: (e: IngestEvent) => void, opts) =>
-        (await import("../ingest/run.js")).ingestWithConfig(config, { onEvent, force: opts.force, embedder: this.embedder }),
+        (await import("../ingest/run.js")).ingestWithConfig(config, { onEvent, force: opts.force, embedder: this.embedder, store: this.store }),
       () => this.live.reload(),
+      this.store.jobs,
+      { heartbeatMs: config.jobs.heartbeatMs, onReaped: (jobs) => this.emit("jobsReaped", jobs) },
     );
     this.cache = new AnswerCache<CachedAnswer>(config.cache);
     this.feedbackStore = opts.feedback ?? JsonlFeedbackStore.inDataDir(config.dataDir);
@@ -149,7 +161,13 @@ export class QaService extends EventEmitter<ServiceEvents> {
       this.emit("indexLoaded", { generation, documents: index?.manifest.documents.length ?? 0, chunks: index?.chunks.size ?? 0 });
     };
     this.live.onLoadError = (err) => this.emit("indexLoadFailed", err.message);
+    this.unwatchHealth = this.store.watchHealth?.((health) => this.emit("storeHealth", health));
     this.reindexer.onFinish = (job) => this.emit("reindexFinished", job);
+  }
+
+  /** Where the index lives, for logs ("files in ./index", "postgres at postgres://..."). */
+  get storeLocation(): string {
+    return this.store.location;
   }
 
   /** Readiness: the generation serving, or why none is. */
@@ -172,47 +190,69 @@ export class QaService extends EventEmitter<ServiceEvents> {
     await this.prompts.get(version);
   }
 
-  /** Starts a re-index job; REINDEX_RUNNING while one runs. `force` parses every document again. */
-  startReindex(opts: { force?: boolean } = {}): ReindexJob {
+  /** Starts a re-index job; REINDEX_RUNNING while one runs (on any replica sharing the job store). `force` parses every document again. */
+  async startReindex(opts: { force?: boolean; kind?: JobKind; document?: string } = {}): Promise<ReindexJob> {
     return this.reindexer.start(opts);
   }
 
   /** A job by id; NOT_FOUND when it is unknown. */
-  job(jobId: string): ReindexJob {
-    const job = this.reindexer.get(jobId);
-    if (!job) throw new AppError("NOT_FOUND", `no re-index job ${jobId} (jobs are kept in memory until the server restarts)`);
+  async job(jobId: string): Promise<ReindexJob> {
+    const job = await this.reindexer.get(jobId);
+    if (!job)
+      throw new AppError(
+        "NOT_FOUND",
+        `no re-index job ${jobId}${this.store.jobs?.durable ? "" : " (with INDEX_STORE=file, jobs are kept in memory until the server restarts)"}`,
+      );
     return job;
   }
 
   /** Adds a document (uploaded bytes, or a URL to download) and starts the re-index that makes it searchable. */
   async addDocument(doc: NewDocument | { url: string; id?: string; title?: string }): Promise<{ document: CorpusEntry; job: ReindexJob }> {
-    this.notWhileReindexing();
+    await this.notWhileReindexing();
     const upload = "data" in doc ? doc : { ...(await downloadDocument(doc.url, this.config.fetch, this.guard)), id: doc.id, title: doc.title, url: doc.url };
     const document = await addDocument(this.config, upload);
-    return { document, job: this.startReindex() };
+    return { document, job: await this.startReindex({ kind: "upload", document: document.id }) };
   }
 
   /** Removes a document from the corpus and starts the re-index that drops it. */
   async removeDocument(id: string): Promise<ReindexJob> {
-    this.notWhileReindexing();
+    await this.notWhileReindexing();
     await removeDocument(this.config, id);
-    return this.startReindex();
+    return this.startReindex({ kind: "remove", document: id });
   }
 
-  private notWhileReindexing(): void {
-    if (this.reindexer.isRunning()) throw new AppError("REINDEX_RUNNING", "a re-index job is running; retry when it has finished");
+  private async notWhileReindexing(): Promise<void> {
+    if (await this.reindexer.isRunning()) throw new AppError("REINDEX_RUNNING", "a re-index job is running; retry when it has finished");
   }
 
-  /** Loads the index (if any) and starts watching for rebuilt ones. Never throws: readiness tells. */
+  /**
+   * Prepares the store (Postgres: migrations), loads the index (if any) and starts watching for rebuilt
+   * ones. Throws only when the database's schema is newer than this build (the process must not serve
+   * it); an unreachable database is reported (storeHealth) and readiness says so until it is back.
+   */
   async start(): Promise<void> {
+    try {
+      await this.store.init?.();
+    } catch (err) {
+      // SCHEMA_TOO_NEW (and anything unexpected) stops the start; an unreachable database does not.
+      if (!isStoreUnavailable(err)) throw err;
+      this.emit("storeHealth", { available: false, reason: err.message });
+    }
     await this.live.reload();
-    if (this.config.http.watchIndex) this.live.watch();
+    // Files: WATCH_INDEX. A store with a backend shared by replicas (Postgres) is always followed: its
+    // watch is how every replica moves to a new generation and how one started without its database
+    // finds it.
+    if (this.config.http.watchIndex || this.store.health) this.live.watch();
+    await this.reindexer.startReaping();
   }
 
   async close(): Promise<void> {
     this.live.unwatch();
+    this.unwatchHealth?.();
+    this.reindexer.stopReaping();
     await this.reindexer.idle();
     if (this.ownsEmbedder) await this.embedder.close();
+    if (this.ownsStore) await this.store.close?.();
   }
 
   private retriever(): Retriever {

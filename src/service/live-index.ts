@@ -37,6 +37,9 @@ export class LiveIndex {
   }
 
   status(): IndexStatus {
+    // A snapshot whose store cannot be reached answers nothing (its searches run in the database).
+    const health = this.store.health?.();
+    if (health && !health.available) return { ready: false, code: "STORE_UNAVAILABLE", reason: health.reason ?? "the store is unavailable" };
     if (this.retriever) return { ready: true, generation: this.retriever.index.manifest.generation, loadedAt: this.loadedAt };
     return { ready: false, ...this.lastError };
   }
@@ -58,7 +61,8 @@ export class LiveIndex {
         return true;
       } catch (err) {
         const e = err as Error;
-        this.lastError = { code: isAppError(err, "INDEX_MISSING", "INDEX_INVALID") ? err.code : "INDEX_INVALID", reason: e.message };
+        // A schema newer than the code is an index this build cannot use (INDEX_INVALID, the reason says so).
+        this.lastError = { code: isAppError(err, "INDEX_MISSING", "INDEX_INVALID", "STORE_UNAVAILABLE") ? err.code : "INDEX_INVALID", reason: e.message };
         this.onLoadError(e);
         return false;
       }

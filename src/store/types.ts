@@ -135,4 +135,55 @@ export interface IndexStore {
   write(data: GenerationData, manifest: GenerationManifest): Promise<IndexManifest & { generation: string }>;
   /** Calls back when another process makes a new generation current; returns the unsubscribe function. */
   watch(onChange: () => void): () => void;
+  /** Prepares the backend (schema migrations); throws SCHEMA_TOO_NEW or STORE_UNAVAILABLE. */
+  init?(): Promise<void>;
+  /** The backend's health as last seen (a store without a backend to lose has none). */
+  health?(): StoreHealth;
+  /** Calls back when the backend becomes unavailable or available again; returns the unsubscribe function. */
+  watchHealth?(onChange: (health: StoreHealth) => void): () => void;
+  /** Where this store keeps jobs; without one, jobs live in the process's memory. */
+  readonly jobs?: JobStore;
+  /** Releases connections. */
+  close?(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Jobs (re-index, upload, removal): where their status lives. In memory for the file store; a table
+// for Postgres, so that every replica reads the same job and a restart keeps it.
+
+export interface JobRecord<P = unknown, R = unknown> {
+  jobId: string;
+  /** What started it: "reindex", "upload" (a document added), "remove" (a document removed). */
+  kind: string;
+  status: "running" | "succeeded" | "failed";
+  startedAt: string;
+  finishedAt?: string;
+  /** What the job was asked to do (force, the document id). */
+  params?: Record<string, unknown>;
+  progress: P;
+  result?: R;
+  error?: string;
+  /** The process running it ("hostname:pid"). */
+  owner?: string;
+}
+
+export interface JobStore {
+  /** Whether jobs outlive the process and are shared with other processes (a heartbeat is then kept). */
+  readonly durable: boolean;
+  /** Records a new running job; throws REINDEX_RUNNING (store/errors.ts) naming the running one when there is one. */
+  create(job: JobRecord): Promise<void>;
+  /** Saves the job's status, progress and result; for a durable store, also its heartbeat. */
+  update(job: JobRecord): Promise<void>;
+  get(jobId: string): Promise<JobRecord | undefined>;
+  /** The running job, if any (in this process or another one sharing the store). */
+  running(): Promise<JobRecord | undefined>;
+  /** Marks failed the running jobs whose worker has been silent longer than staleMs (it died); returns them. */
+  reapStale(staleMs: number): Promise<JobRecord[]>;
+}
+
+/** How a store reports its backend's health (only stores with a backend to lose have one). */
+export interface StoreHealth {
+  available: boolean;
+  /** Why it is not, for logs and /readyz. */
+  reason?: string;
 }

@@ -33,7 +33,8 @@ const CATALOGUE = [
   "VALIDATION_FAILED", "INVALID_JSON", "UNKNOWN_PROMPT_VERSION", "UNKNOWN_DOCUMENT", "UNAUTHORIZED", "FORBIDDEN", "ADMIN_DISABLED",
   "NOT_FOUND", "UNKNOWN_ANSWER", "REINDEX_RUNNING", "DOCUMENT_EXISTS", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "INVALID_DOCUMENT", "RATE_LIMITED",
   "INTERNAL", "INDEX_LOADING", "INDEX_MISSING", "INDEX_INVALID", "INDEX_NOT_READY", "SHUTTING_DOWN", "TIMEOUT", "OVERLOADED",
-  "CONFIG_INVALID", "MANIFEST_INVALID", "CORPUS_LOCK_INVALID", "DOCUMENT_UNREADABLE", "NOTHING_TO_INDEX",
+  "STORE_UNAVAILABLE", "CONFIG_INVALID", "MANIFEST_INVALID", "CORPUS_LOCK_INVALID", "DOCUMENT_UNREADABLE", "NOTHING_TO_INDEX",
+  "SCHEMA_TOO_NEW",
   "EVAL_SET_INVALID", "EVAL_SETUP", "USAGE",
   // Issue 11: the OpenAI-compatible API, the local document files, downloads by URL.
   "UNSUPPORTED_PARAMETER", "MODEL_NOT_FOUND", "DOCUMENT_CHANGED", "RANGE_NOT_SATISFIABLE", "URL_NOT_ALLOWED",
@@ -310,7 +311,7 @@ describe("former stray errors, now catalogue codes", () => {
     let finish!: () => void;
     const build = () => new Promise<never>((_resolve, reject) => (finish = () => reject(new Error("stopped"))));
     const jobs = new Reindexer(build, async () => {});
-    const first = jobs.start();
+    const first = await jobs.start();
     const e = await caught(() => jobs.start());
     expect(e.code).toBe("REINDEX_RUNNING");
     expect(e.message).toContain(first.jobId);

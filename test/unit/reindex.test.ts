@@ -73,7 +73,7 @@ describe("re-index embedder ownership", () => {
     const finished = (): Promise<ReindexJob> => new Promise((resolve) => service.once("reindexFinished", resolve));
     for (let i = 0; i < 2; i++) {
       const done = finished();
-      service.startReindex({ force: true });
+      await service.startReindex({ force: true });
       expect((await done).status).toBe("succeeded");
     }
     expect(service.status().ready).toBe(true);
@@ -92,7 +92,7 @@ describe("Reindexer.idle()", () => {
       () => new Promise<IngestResult>((resolve) => (finish = resolve)),
       async () => {},
     );
-    const job = reindexer.start();
+    const job = await reindexer.start();
     let idle = false;
     const waiting = reindexer.idle().then(() => (idle = true));
     expect(vi.getTimerCount()).toBe(0); // nothing scheduled: no polling
@@ -105,7 +105,7 @@ describe("Reindexer.idle()", () => {
     expect(idle).toBe(true);
     await waiting;
     expect(job.status).toBe("succeeded");
-    expect(reindexer.isRunning()).toBe(false);
+    expect(await reindexer.isRunning()).toBe(false);
     await reindexer.idle(); // nothing running: at once
   });
 });

@@ -14,14 +14,14 @@ export function adminRoutes(service: QaService): Router {
   const { config } = service;
   r.use("/v1/admin", requireAdmin(config.admin.token));
 
-  r.post("/v1/admin/reindex", (req, res) => {
+  r.post("/v1/admin/reindex", async (req, res) => {
     const body = parseBody(reindexBody, req.body);
-    const job = service.startReindex({ force: body.force });
+    const job = await service.startReindex({ force: body.force });
     res.status(202).location(`/v1/admin/reindex/${job.jobId}`).json({ jobId: job.jobId, status: job.status } satisfies Body<typeof reindexStarted>);
   });
 
-  r.get("/v1/admin/reindex/:jobId", (req, res) => {
-    res.json(service.job(String(req.params.jobId)) satisfies Body<typeof reindexJob>);
+  r.get("/v1/admin/reindex/:jobId", async (req, res) => {
+    res.json((await service.job(String(req.params.jobId))) satisfies Body<typeof reindexJob>);
   });
 
   const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: config.http.uploadLimitBytes, files: 1, fields: 10 } });

@@ -15,7 +15,7 @@ export function infoRoutes(service: QaService, metrics: Metrics, isShuttingDown:
   });
 
   // 200 {ready: true, generation, loadedAt}, or 503 {ready: false, error: {code, message}} with
-  // SHUTTING_DOWN, INDEX_LOADING, INDEX_MISSING or INDEX_INVALID.
+  // SHUTTING_DOWN, INDEX_LOADING, INDEX_MISSING, INDEX_INVALID or STORE_UNAVAILABLE.
   r.get("/readyz", (_req, res) => {
     const s = service.status();
     if (isShuttingDown())

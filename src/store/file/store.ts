@@ -15,6 +15,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import writeFileAtomic from "write-file-atomic";
 import { AppError } from "../../errors.js";
+import { ArrayChunkStore } from "../chunks.js";
 import { INDEX_SCHEMA_VERSION, type Chunk, type GenerationData, type GenerationManifest, type IndexManifest, type IndexSnapshot, type IndexStore, type OpenOptions } from "../types.js";
 import { buildLexical, FileLexicalStore, LexicalIndex, type LexicalData } from "./lexical.js";
 import { HnswVectorStore, HNSW_EF_CONSTRUCTION, HNSW_M } from "./vectors.js";
@@ -22,27 +23,6 @@ import { HnswVectorStore, HNSW_EF_CONSTRUCTION, HNSW_M } from "./vectors.js";
 type Manifest = IndexManifest & { generation: string };
 
 const sha256 = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
-
-/** The chunks of a generation, in index order, by id. */
-export class ArrayChunkStore {
-  private readonly byId: Map<string, number>;
-  constructor(private readonly list: readonly Chunk[]) {
-    this.byId = new Map(list.map((c, i) => [c.id, i]));
-  }
-  get size(): number {
-    return this.list.length;
-  }
-  get(id: string): Chunk | undefined {
-    const i = this.byId.get(id);
-    return i === undefined ? undefined : this.list[i];
-  }
-  ordinal(id: string): number | undefined {
-    return this.byId.get(id);
-  }
-  all(): readonly Chunk[] {
-    return this.list;
-  }
-}
 
 export class FileIndexStore implements IndexStore {
   constructor(readonly dir: string) {}
