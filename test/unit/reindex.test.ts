@@ -4,41 +4,23 @@
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { LsaEmbedder } from "../../src/embed/lsa.js";
-import type { Embedder } from "../../src/embed/types.js";
 import type { IngestResult } from "../../src/ingest/pipeline.js";
 import { ingestWithConfig } from "../../src/ingest/run.js";
 import { QaService, type ReindexJob } from "../../src/service/index.js";
 import { Reindexer } from "../../src/service/reindex.js";
 import { SAMPLE_DOCS, tempDir, testConfig, writeCorpus } from "../helpers/fixtures.js";
 
-/** Every embedder the configuration creates, wrapped to count what is done with it. */
-const created = vi.hoisted(() => [] as Array<{ fits: number; closes: number }>);
-
-vi.mock("../../src/embed/index.js", async (importOriginal) => {
-  const real = await importOriginal<typeof import("../../src/embed/index.js")>();
-  return { ...real, createEmbedder: (config: Parameters<typeof real.createEmbedder>[0]) => counted(real.createEmbedder(config)) };
-});
-
-function counted(inner: Embedder): Embedder & { fits: number; closes: number } {
-  const e = {
-    id: inner.id,
-    dimensions: inner.dimensions,
-    fits: 0,
-    closes: 0,
-    embedDocuments: (t: string[], p?: (n: number) => void) => inner.embedDocuments(t, p),
-    embedQuery: (t: string) => inner.embedQuery(t),
-    fit: async (t: string[]) => {
-      e.fits++;
-      return inner.fit!(t);
-    },
-    withModel: (m: Uint8Array) => inner.withModel!(m),
-    close: async () => {
-      e.closes++;
-      await inner.close();
-    },
-  };
-  created.push(e);
-  return e;
+/**
+ * What is done with LSA embedders, wherever they were made: spies on the class, with `this` of each call.
+ * (Spies rather than a module mock, so the file runs in the unit project's shared module graph.)
+ */
+function watchLsa() {
+  const fit = vi.spyOn(LsaEmbedder.prototype, "fit");
+  const close = vi.spyOn(LsaEmbedder.prototype, "close");
+  const fitted = () => [...new Set(fit.mock.contexts)];
+  const closes = (e: unknown) => close.mock.contexts.filter((c) => c === e).length;
+  const fits = (e: unknown) => fit.mock.contexts.filter((c) => c === e).length;
+  return { fitted, fits, closes };
 }
 
 async function fixture() {
@@ -47,29 +29,32 @@ async function fixture() {
 }
 
 afterEach(() => {
-  created.length = 0;
+  vi.restoreAllMocks();
   vi.useRealTimers();
 });
 
 describe("re-index embedder ownership", () => {
   it("ingestWithConfig embeds with a given embedder and leaves it open; it closes one it made itself", async () => {
     const config = await fixture();
-    const given = counted(new LsaEmbedder(config.embedder.dimensions));
-    created.length = 0;
+    const given = new LsaEmbedder(config.embedder.dimensions);
+    const lsa = watchLsa();
     const r = await ingestWithConfig(config, { embedder: given });
     expect(r.chunks).toBeGreaterThan(0);
-    expect(given).toMatchObject({ fits: 1, closes: 0 });
-    expect(created).toHaveLength(0); // no second embedder
+    expect(lsa.fitted()).toEqual([given]); // no second embedder
+    expect(lsa.closes(given)).toBe(0);
 
     await ingestWithConfig(config, { force: true });
-    expect(created).toHaveLength(1);
-    expect(created[0]).toMatchObject({ fits: 1, closes: 1 });
+    const own = lsa.fitted().filter((e) => e !== given);
+    expect(own).toHaveLength(1);
+    expect(lsa.fits(own[0])).toBe(1);
+    expect(lsa.closes(own[0])).toBe(1);
+    expect(lsa.closes(given)).toBe(0);
   });
 
   it("a service's re-index jobs use the service's one embedder, which only the service closes", async () => {
+    const lsa = watchLsa();
     const service = new QaService(await fixture());
     await service.start();
-    expect(created).toHaveLength(1);
     const finished = (): Promise<ReindexJob> => new Promise((resolve) => service.once("reindexFinished", resolve));
     for (let i = 0; i < 2; i++) {
       const done = finished();
@@ -77,10 +62,12 @@ describe("re-index embedder ownership", () => {
       expect((await done).status).toBe("succeeded");
     }
     expect(service.status().ready).toBe(true);
-    expect(created).toHaveLength(1);
-    expect(created[0]).toMatchObject({ fits: 2, closes: 0 });
+    const fitted = lsa.fitted();
+    expect(fitted).toHaveLength(1); // both jobs fitted the same embedder
+    expect(lsa.fits(fitted[0])).toBe(2);
+    expect(lsa.closes(fitted[0])).toBe(0);
     await service.close();
-    expect(created[0]!.closes).toBe(1);
+    expect(lsa.closes(fitted[0])).toBe(1);
   });
 });
 
