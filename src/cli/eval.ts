@@ -27,11 +27,11 @@ import { runEval, type EvalRun } from "../eval/run.js";
 import { createEvalService, httpTarget, type EnvOverrides } from "../eval/targets.js";
 import { checkGate, GATES } from "../eval/thresholds.js";
 import { byPromptVersion, loadFeedbackSet } from "../eval/feedback.js";
-import { JsonlFeedbackStore } from "../service/index.js";
+import { createFeedbackStore, JsonlFeedbackStore, type FeedbackStore } from "../service/index.js";
 import { isMain } from "./is-main.js";
 
 /** The rated answers as questions; none to check is a setup problem (exit 2), with what was found. */
-async function feedbackItems(store: JsonlFeedbackStore): Promise<EvalItem[]> {
+async function feedbackItems(store: FeedbackStore): Promise<EvalItem[]> {
   const fb = await loadFeedbackSet(store);
   for (const r of fb.toReview) console.error(`feedback to review (down, no expected answer): ${r.answerId} "${r.question}" (${r.promptVersion})${r.comment ? `: ${r.comment}` : ""}`);
   if (!fb.items.length)
@@ -46,7 +46,8 @@ export const DEFAULT_SETS = [path.resolve(PROJECT_ROOT, "../shared/eval/dev.json
 const USAGE = `Usage: npm run eval [-- options]
   --set FILE             question set, JSONL (repeatable; default: ../shared/eval/dev.jsonl and
                          dev-rlhf-summarize.jsonl next to the project); --set feedback: the rated
-                         answers of DATA_DIR/feedback.jsonl as a regression set (src/eval/feedback.ts)
+                         answers as a regression set (src/eval/feedback.ts), from DATA_DIR/feedback.jsonl,
+                         or the feedback table with INDEX_STORE=postgres
   --prompt VERSION       prompt version for answers (default: PROMPT_VERSION, qa-v1)
   --k N                  passages given to the answerer (default: the service's, 5)
   --compare-prompt V     also run with prompt version V and compare side by side
@@ -63,7 +64,7 @@ const USAGE = `Usage: npm run eval [-- options]
   --url URL              score a running server through its HTTP API instead of an in-process service
 Settings come from the environment as for the server (INDEX_DIR, RETRIEVAL_*, LLM_*, ...).`;
 
-/** `--set feedback`: live feedback (DATA_DIR/feedback.jsonl) as a question set. */
+/** `--set feedback`: live feedback (DATA_DIR/feedback.jsonl, or Postgres with INDEX_STORE=postgres) as a question set. */
 export const FEEDBACK_SET = "feedback";
 
 const usageError = (message: string, cause?: unknown) => new AppError("USAGE", message, { cause });
@@ -213,9 +214,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
 
   let embedder: Embedder | undefined;
+  let feedbackStore: FeedbackStore | undefined;
   try {
     const config = loadConfig(env);
-    const feedbackStore = JsonlFeedbackStore.inDataDir(config.dataDir);
+    // The store the server writes with this configuration: the JSONL file, or the Postgres table.
+    feedbackStore = createFeedbackStore(config);
+    const fbStore = feedbackStore;
     for (const file of args.sets)
       if (file !== FEEDBACK_SET && !existsSync(file))
         throw new AppError(
@@ -224,8 +228,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
             ? `question set not found: ${file} (the default set lives in ../shared/eval beside the project; pass --set FILE to use another)`
             : `question set not found: ${file}`,
         );
-    const set = (await Promise.all(args.sets.map((f) => (f === FEEDBACK_SET ? feedbackItems(feedbackStore) : loadEvalSet(f))))).flat();
-    const setName = args.sets.map((f) => (f === FEEDBACK_SET ? `feedback (${path.relative(process.cwd(), feedbackStore.location)})` : path.relative(process.cwd(), f))).join(" + ");
+    const set = (await Promise.all(args.sets.map((f) => (f === FEEDBACK_SET ? feedbackItems(fbStore) : loadEvalSet(f))))).flat();
+    const setName = args.sets.map((f) => (f === FEEDBACK_SET ? `feedback (${fbStore instanceof JsonlFeedbackStore ? path.relative(process.cwd(), fbStore.location) : fbStore.location})` : path.relative(process.cwd(), f))).join(" + ");
     await checkIndex(config);
     embedder = createEmbedder(config);
     const answerable = set.filter(isAnswerable).length;
@@ -312,7 +316,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     }
 
     // Live feedback beside the offline figures, by prompt version: the two should tell the same story.
-    const live = byPromptVersion(await feedbackStore.all());
+    const live = byPromptVersion(await fbStore.all());
     for (const run of runs) {
       const l = live.find((x) => x.promptVersion === run.promptVersion);
       if (l) notes.push(`live feedback on ${run.promptVersion}: ${l.up} up, ${l.down} down (${Math.round(l.upShare * 100)}% up) beside offline accuracy ${run.summary.accuracy === null ? "n/a" : `${Math.round(run.summary.accuracy * 100)}%`} (${run.label})`);
@@ -352,6 +356,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     throw err;
   } finally {
     await embedder?.close();
+    await feedbackStore?.close?.();
   }
 }
 

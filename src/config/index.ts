@@ -276,7 +276,7 @@ const configSchema = envSchema.transform((env, ctx) => {
     /** The list of documents (ids, titles, URLs, checksums); uploads are recorded beside the corpus. */
     corpusManifest: path.resolve(env.CORPUS_MANIFEST ?? path.join(PROJECT_ROOT, "corpus/manifest.json")),
     promptsDir,
-    /** Durable service data: feedback (feedback.jsonl). */
+    /** Durable service data: feedback (feedback.jsonl; the Postgres feedback table instead with INDEX_STORE=postgres). */
     dataDir: path.resolve(env.DATA_DIR),
     logLevel: env.LOG_LEVEL,
     embedder: {

@@ -1,7 +1,8 @@
 /**
  * Live feedback as an evaluation set (`npm run eval -- --set feedback`): the rated answers in the
- * feedback store (DATA_DIR/feedback.jsonl) become regression questions, and the ratings are
- * summarised by prompt version beside the offline figures.
+ * feedback store (DATA_DIR/feedback.jsonl, or the Postgres feedback table with INDEX_STORE=postgres)
+ * become regression questions, and the ratings are summarised by prompt version beside the offline
+ * figures.
  *
  *   down, with an expected answer        -> a question whose expected answer is the rater's
  *   down, expected "The documents do not cover this." -> an unanswerable question

@@ -3,12 +3,14 @@
  * record carries the answer it rates (question, answer, cited documents, prompt version, model, index
  * generation), so `npm run eval -- --set feedback` can turn it into a regression set long after the
  * server forgot the answer. Stored durably: one JSON line a record, appended and fsynced, in
- * DATA_DIR/feedback.jsonl. A Postgres store implements the same port (FeedbackStore) where that store
- * is on.
+ * DATA_DIR/feedback.jsonl; with INDEX_STORE=postgres, rows of the feedback table instead
+ * (PostgresFeedbackStore over the store's pool), shared by the replicas. createFeedbackStore picks one
+ * from the configuration, for the service and for `npm run eval -- --set feedback` alike.
  */
 import { mkdir, open, readFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
+import { createFeedbackTable, type PostgresFeedbackTable, type StoreConfig } from "../store/index.js";
 
 export const feedbackRecord = z.object({
   answerId: z.string(),
@@ -41,6 +43,40 @@ export interface FeedbackStore {
   /** Every record, oldest first. */
   all(): Promise<FeedbackRecord[]>;
   readonly location: string;
+  /** Releases what the store holds (the Postgres pool); the JSONL store holds nothing between calls. */
+  close?(): Promise<void>;
+}
+
+/** The feedback store the configuration selects: INDEX_STORE=postgres -> the feedback table, else DATA_DIR/feedback.jsonl. */
+export function createFeedbackStore(config: StoreConfig & { dataDir: string }): FeedbackStore {
+  const table = createFeedbackTable(config);
+  return table ? new PostgresFeedbackStore(table) : JsonlFeedbackStore.inDataDir(config.dataDir);
+}
+
+/** Feedback as rows of the Postgres feedback table (migrations/003_feedback.sql). */
+export class PostgresFeedbackStore implements FeedbackStore {
+  constructor(private readonly table: PostgresFeedbackTable) {}
+
+  get location(): string {
+    return this.table.location;
+  }
+
+  async add(record: FeedbackRecord): Promise<void> {
+    const r = feedbackRecord.parse(record);
+    await this.table.add({ answerId: r.answerId, rating: r.rating, record: r });
+  }
+
+  async all(): Promise<FeedbackRecord[]> {
+    // A row written by another build whose record no longer parses is skipped, as a bad JSONL line is.
+    return (await this.table.all()).flatMap((row) => {
+      const parsed = feedbackRecord.safeParse(row);
+      return parsed.success ? [parsed.data] : [];
+    });
+  }
+
+  close(): Promise<void> {
+    return this.table.close();
+  }
 }
 
 export class JsonlFeedbackStore implements FeedbackStore {

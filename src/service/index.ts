@@ -24,12 +24,12 @@ import type { GuardDeps } from "./fetch-guard.js";
 import { countTokens } from "../answer/tokens.js";
 import { LiveIndex, type IndexStatus, type OpenIndex } from "./live-index.js";
 import { Reindexer, type JobKind, type ReindexJob } from "./reindex.js";
-import { JsonlFeedbackStore, type FeedbackRecord, type FeedbackStore } from "./feedback.js";
+import { createFeedbackStore, type FeedbackRecord, type FeedbackStore } from "./feedback.js";
 import { assignPrompt, type PromptAssignment } from "./rollout.js";
 
 export type { AnswerVerification, AskHooks, AskRequest, AskResult, Citation, VerifyAction } from "../answer/service.js";
 export type { FeedbackRecord, FeedbackStore } from "./feedback.js";
-export { JsonlFeedbackStore } from "./feedback.js";
+export { createFeedbackStore, JsonlFeedbackStore, PostgresFeedbackStore } from "./feedback.js";
 export type { PromptAssignment } from "./rollout.js";
 export type { IndexStatus } from "./live-index.js";
 export type { ReindexJob } from "./reindex.js";
@@ -54,7 +54,7 @@ export interface ServiceOptions {
   openIndex?: OpenIndex;
   /** How downloads by URL resolve names and connect (tests map names to addresses without DNS; default: the system's). */
   fetchGuard?: GuardDeps;
-  /** Where feedback is kept (default: DATA_DIR/feedback.jsonl). */
+  /** Where feedback is kept (default: the feedback table with INDEX_STORE=postgres, else DATA_DIR/feedback.jsonl). */
   feedback?: FeedbackStore;
 }
 
@@ -127,6 +127,8 @@ export class QaService extends EventEmitter<ServiceEvents> {
   private readonly store: IndexStore;
   /** Whether this service created its store (and so closes it). */
   private readonly ownsStore: boolean;
+  /** Whether this service created its feedback store (and so closes it). */
+  private readonly ownsFeedback: boolean;
   private readonly unwatchHealth: (() => void) | undefined;
 
   constructor(
@@ -153,7 +155,8 @@ export class QaService extends EventEmitter<ServiceEvents> {
       { heartbeatMs: config.jobs.heartbeatMs, onReaped: (jobs) => this.emit("jobsReaped", jobs) },
     );
     this.cache = new AnswerCache<CachedAnswer>(config.cache);
-    this.feedbackStore = opts.feedback ?? JsonlFeedbackStore.inDataDir(config.dataDir);
+    this.feedbackStore = opts.feedback ?? createFeedbackStore(config);
+    this.ownsFeedback = opts.feedback === undefined;
     this.live.onSwap = (generation) => {
       // Keys hold the generation, so old answers could never be served again: free their memory now.
       this.cache.clear();
@@ -253,6 +256,7 @@ export class QaService extends EventEmitter<ServiceEvents> {
     await this.reindexer.idle();
     if (this.ownsEmbedder) await this.embedder.close();
     if (this.ownsStore) await this.store.close?.();
+    if (this.ownsFeedback) await this.feedbackStore.close?.();
   }
 
   private retriever(): Retriever {

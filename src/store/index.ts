@@ -4,6 +4,7 @@
  * are its implementations.
  */
 import { FileIndexStore } from "./file/store.js";
+import { PostgresFeedbackTable } from "./postgres/feedback.js";
 import { PostgresIndexStore } from "./postgres/store.js";
 import type { IndexStore } from "./types.js";
 
@@ -11,6 +12,7 @@ export * from "./types.js";
 export { isSchemaTooNew, isStoreUnavailable, jobConflict, schemaTooNew, storeUnavailable } from "./errors.js";
 export { MemoryJobStore } from "./jobs.js";
 export { LangChainVectorStore } from "./langchain.js";
+export type { FeedbackRow, PostgresFeedbackTable } from "./postgres/feedback.js";
 
 export interface StoreConfig {
   indexDir: string;
@@ -25,4 +27,12 @@ export function createIndexStore(config: StoreConfig): IndexStore {
     return PostgresIndexStore.connect({ ...s, databaseUrl: s.databaseUrl });
   }
   return new FileIndexStore(config.indexDir);
+}
+
+/** The feedback table when the configuration puts the store in Postgres (on its pool); undefined otherwise. */
+export function createFeedbackTable(config: StoreConfig): PostgresFeedbackTable | undefined {
+  const s = config.store;
+  if (s?.kind !== "postgres") return undefined;
+  if (!s.databaseUrl) throw new Error("INDEX_STORE=postgres needs DATABASE_URL");
+  return PostgresFeedbackTable.connect({ ...s, databaseUrl: s.databaseUrl });
 }

@@ -68,17 +68,17 @@ describe("migrations", () => {
     const first = new Database(settings(tdb.url));
     const r1 = await first.ready();
     await first.end();
-    expect(r1.applied.map((m) => m.version)).toEqual([1, 2]);
+    expect(r1.applied.map((m) => m.version)).toEqual([1, 2, 3]);
     const second = new Database(settings(tdb.url));
     const r2 = await second.ready();
     await second.end();
-    expect(r2).toMatchObject({ version: 2, applied: [] });
-    expect((await tdb.sql<{ version: number }>("SELECT version FROM schema_migrations ORDER BY version")).map((r) => r.version)).toEqual([1, 2]);
+    expect(r2).toMatchObject({ version: 3, applied: [] });
+    expect((await tdb.sql<{ version: number }>("SELECT version FROM schema_migrations ORDER BY version")).map((r) => r.version)).toEqual([1, 2, 3]);
 
     await tdb.sql("INSERT INTO schema_migrations (version, name) VALUES (999, 'from_the_future')");
     try {
       const db = new Database(settings(tdb.url));
-      await expect(db.ready()).rejects.toMatchObject({ code: "SCHEMA_TOO_NEW", message: expect.stringMatching(/version 999 .*newer than this build knows \(version 2\)/) });
+      await expect(db.ready()).rejects.toMatchObject({ code: "SCHEMA_TOO_NEW", message: expect.stringMatching(/version 999 .*newer than this build knows \(version 3\)/) });
       await db.end();
       // The server refuses to start on it.
       await expect(startServer(pgConfig(tdb.url))).rejects.toMatchObject({ code: "SCHEMA_TOO_NEW" });

@@ -6,7 +6,7 @@ import { DEFAULT_PRICES_FILE, loadPricing } from "../../src/config/index.js";
 import { CHAT_OVERHEAD_TOKENS, costTable, countWith, DEFAULT_OUTPUT_TOKENS, formatCostTable, renderCostHtml } from "../../src/eval/cost.js";
 import { feedbackSet } from "../../src/eval/feedback.js";
 import type { FeedbackRecord } from "../../src/service/feedback.js";
-import { JsonlFeedbackStore } from "../../src/service/index.js";
+import { createFeedbackStore, JsonlFeedbackStore, PostgresFeedbackStore } from "../../src/service/index.js";
 import { assignPrompt, bucketOf } from "../../src/service/rollout.js";
 import { tempDir } from "../helpers/fixtures.js";
 
@@ -213,6 +213,35 @@ describe("the buy-vs-build bill", () => {
     const r = costTable(samples, pricing, { models: ["m-old", "extractive"], promptVersion: "qa-v1", sets: [], file: "p.json" });
     expect(r.rows.map((x) => x.name).sort()).toEqual(["extractive", "m-old"]);
     expect(r.outputTokens).toBe(DEFAULT_OUTPUT_TOKENS);
+  });
+});
+
+describe("the feedback store the configuration selects", () => {
+  const settings = { poolMax: 2, poolWaitMs: 100, statementTimeoutMs: 1000, pollMs: 1000 };
+
+  it("INDEX_STORE=file: DATA_DIR/feedback.jsonl, written and read back", async () => {
+    const dir = await tempDir("data");
+    const store = createFeedbackStore({ indexDir: dir, dataDir: dir, store: { kind: "file", ...settings } });
+    expect(store).toBeInstanceOf(JsonlFeedbackStore);
+    expect(store.location).toBe(`${dir}/feedback.jsonl`);
+    const record: FeedbackRecord = {
+      answerId: "eeeeeeee-1", rating: "up", at: "2026-01-01T00:00:00Z", question: "Q?", standaloneQuestion: "Q?", answer: "A [1].", grounded: true,
+      mode: "llm", model: "m", promptVersion: "qa-v1", generation: "g", cached: false, cited: [{ docId: "transformer", page: 2 }],
+    };
+    await store.add(record);
+    expect(await JsonlFeedbackStore.inDataDir(dir).all()).toEqual([record]);
+  });
+
+  it("INDEX_STORE=postgres: the feedback table on the store's pool (no connection until used)", async () => {
+    const dir = await tempDir("data");
+    const store = createFeedbackStore({ indexDir: dir, dataDir: dir, store: { kind: "postgres", databaseUrl: "postgres://u:secret@127.0.0.1:1/qa", ...settings } });
+    try {
+      expect(store).toBeInstanceOf(PostgresFeedbackStore);
+      expect(store.location).toBe("the feedback table of postgres at postgres://u:***@127.0.0.1:1/qa");
+    } finally {
+      await store.close?.();
+    }
+    expect(() => createFeedbackStore({ indexDir: dir, dataDir: dir, store: { kind: "postgres", ...settings } })).toThrow(/needs DATABASE_URL/);
   });
 });
 
