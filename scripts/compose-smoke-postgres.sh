@@ -10,8 +10,8 @@
 #  3. docker-compose -f docker-compose.postgres.yml -f deploy/compose-smoke-postgres.yml --profile postgres:
 #     the override replaces the `postgres` service (pgvector/pgvector cannot be pulled) by the stand-in.
 #     The nginx proxy cannot be pulled either, so it is not started: the ONE api replica publishes
-#     SMOKE_PG_PORT on 127.0.0.1 instead (several replicas on one database are proved by
-#     test/integration's two-replica test, not here).
+#     SMOKE_PG_PORT on 127.0.0.1 instead (several replicas on one database: the README's two-replica
+#     test under "Scaling out", with processes, not here).
 #  4. postgres up and healthy; `run --rm migrate`; `run --rm ingest` (corpus from the mirror, first
 #     generation in Postgres); up -d api; /readyz 200 with a pg- generation (the one ingest built)
 #  5. POST /v1/ask -> answer with >= 1 citation; admin re-index {"force":true} -> job succeeded, /readyz shows a NEW
