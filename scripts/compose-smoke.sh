@@ -26,63 +26,11 @@ READY_TIMEOUT="${SMOKE_READY_TIMEOUT:-900}"
 REINDEX_TIMEOUT="${SMOKE_REINDEX_TIMEOUT:-900}"
 ASK_TIMEOUT="${SMOKE_ASK_TIMEOUT:-120}"
 IMAGE=llmops-qa:latest
-SOCK=/tmp/llmops-podman.sock
-export CONTAINERS_CONF="${LLMOPS_CONTAINERS_CONF:-/etc/containers/containers.conf.d/50-llmops-qa.conf}"
 export COMPOSE_PROJECT_NAME=llmops-smoke
-export DOCKER_HOST="unix://$SOCK"
+unset COMPOSE_FILE COMPOSE_PROFILES || true
 BASE="http://127.0.0.1:$PORT"
-
-T0=$(date +%s)
-ts() { printf '%4ss' "$(($(date +%s) - T0))"; }
-log() { printf '[smoke %s] %s\n' "$(ts)" "$*"; }
-fail() {
-  printf '[smoke %s] FAIL: %s\n' "$(ts)" "$*" >&2
-  if [ -n "${SERVICE_PID:-}" ] && [ -S "$SOCK" ]; then
-    echo "----- docker-compose logs api (last 60 lines) -----" >&2
-    timeout 30 docker-compose logs --no-color --tail=60 api >&2 2>&1 || true
-    echo "---------------------------------------------------" >&2
-  fi
-  exit 1
-}
-
-SERVICE_PID=""
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [ "${SMOKE_KEEP:-0}" = 1 ]; then
-    log "SMOKE_KEEP=1: stack left running (DOCKER_HOST=$DOCKER_HOST COMPOSE_PROJECT_NAME=$COMPOSE_PROJECT_NAME, podman service pid $SERVICE_PID)"
-    exit "$rc"
-  fi
-  if [ -n "$SERVICE_PID" ]; then
-    log "teardown: docker-compose down -v"
-    timeout 120 docker-compose down -v --remove-orphans >/dev/null 2>&1 || log "warning: docker-compose down failed"
-    kill "$SERVICE_PID" 2>/dev/null || true
-    for _ in $(seq 1 20); do kill -0 "$SERVICE_PID" 2>/dev/null || break; sleep 0.5; done
-    kill -9 "$SERVICE_PID" 2>/dev/null || true
-    rm -f "$SOCK"
-  fi
-  [ "$rc" = 0 ] && log "PASS (total $(($(date +%s) - T0)) s)" || log "exit code $rc"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# http helpers: body to $1, status code on stdout
-http() { # method path outfile [curl args...]
-  local method="$1" path="$2" out="$3" code; shift 3
-  : >"$out"
-  code="$(curl -s -o "$out" -w '%{http_code}' --max-time "${HTTP_TIMEOUT:-10}" -X "$method" "$BASE$path" "$@")" || true
-  echo "${code:-000}"
-}
-json() { # file js-expression-on-j  (prints result; exit 1 when it throws or is undefined)
-  node -e '
-    const fs = require("fs"); let j;
-    try { j = JSON.parse(fs.readFileSync(process.argv[1], "utf8")); } catch (e) { console.error("not JSON: " + fs.readFileSync(process.argv[1], "utf8").slice(0, 300)); process.exit(1); }
-    const v = (new Function("j", "return (" + process.argv[2] + ")"))(j);
-    if (v === undefined) process.exit(1);
-    console.log(typeof v === "string" ? v : JSON.stringify(v));' "$1" "$2"
-}
-TMP="$(mktemp -d /tmp/llmops-smoke.XXXXXX)"
+# log, fail, http, json, start_podman_service, port_free, $TMP, teardown trap
+. "$ROOT/scripts/smoke-lib.sh"
 
 # --- 1. setup -----------------------------------------------------------------------------------
 log "container setup"
@@ -91,9 +39,7 @@ log "container setup"
 for c in curl node podman docker-compose; do command -v "$c" >/dev/null || fail "$c not installed"; done
 [ -f src/cli/start.ts ] || [ "${SMOKE_SKIP_BUILD:-0}" = 1 ] || fail "src/cli/start.ts does not exist yet: the image has nothing to run"
 
-if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
-  fail "port $PORT is in use on 127.0.0.1 (set SMOKE_PORT)"
-fi
+port_free "$PORT" "set SMOKE_PORT"
 
 # --- 2. image -----------------------------------------------------------------------------------
 if [ "${SMOKE_SKIP_BUILD:-0}" = 1 ] && podman image exists "$IMAGE"; then
@@ -111,13 +57,7 @@ SIZE="$(podman image inspect --format '{{.Size}}' "$IMAGE")"
 log "image $IMAGE: $SIZE bytes ($(awk -v s="$SIZE" 'BEGIN { printf "%.0f MB", s/1e6 }'))"
 
 # --- 3. compose up ------------------------------------------------------------------------------
-rm -f "$SOCK"
-podman system service --time=0 "unix://$SOCK" >"$TMP/podman-service.log" 2>&1 &
-SERVICE_PID=$!
-for _ in $(seq 1 50); do [ -S "$SOCK" ] && break; sleep 0.2; done
-[ -S "$SOCK" ] || fail "podman system service did not create $SOCK (log: $TMP/podman-service.log)"
-curl -s --max-time 5 --unix-socket "$SOCK" http://d/_ping | grep -q OK || fail "podman API does not answer on $SOCK"
-log "podman API up on $SOCK (pid $SERVICE_PID)"
+start_podman_service
 
 docker-compose -f docker-compose.yml config -q || fail "docker-compose config -q failed"
 
@@ -239,4 +179,3 @@ fi
 log "stopped in $STOP_MS ms on SIGTERM (exit code $EXIT_CODE)"
 
 log "summary: ready ${READY_S}s (first start), ask ${ASK_MS}ms, re-index ${REINDEX_S}s, image $(awk -v s="$SIZE" 'BEGIN { printf "%.0f MB", s/1e6 }')"
-rm -rf "$TMP"

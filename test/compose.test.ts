@@ -103,6 +103,32 @@ describe("docker-compose.postgres.yml (profile postgres)", () => {
   });
 });
 
+describe("deploy/compose-smoke-postgres.yml (smoke override of the postgres profile)", () => {
+  const args = ["-f", "docker-compose.postgres.yml", "-f", "deploy/compose-smoke-postgres.yml", "--profile", "postgres"];
+
+  it("replaces the postgres service by the PGlite stand-in and publishes the API on loopback", () => {
+    expectValid(args);
+    const r = compose([...args, "config"]);
+    expect(r.code, r.err).toBe(0);
+    const pgBlock = r.out.slice(r.out.indexOf("\n  postgres:"), r.out.indexOf("\n  proxy:"));
+    expect(pgBlock).toContain("image: llmops-pg-standin:latest");
+    expect(pgBlock).not.toContain("pg_isready");
+    expect(r.out).not.toContain("image: pgvector/pgvector");
+    // api, migrate and ingest still reach the database by its service name
+    expect(r.out).toMatch(/DATABASE_URL: postgres:\/\/llmops:llmops@postgres:5432\/llmops/);
+    expect(r.out).toMatch(/- 127\.0\.0\.1:3918:3000\/tcp/);
+  });
+
+  it("the stand-in image is built FROM the project's image and serves pg-standin.ts on 5432", () => {
+    const text = readFileSync(path.join(root, "deploy/pg-standin.Dockerfile"), "utf8");
+    expect(text).toMatch(/^ARG APP_IMAGE=llmops-qa:latest$/m);
+    expect(text).toMatch(/^FROM \$\{APP_IMAGE\}$/m);
+    expect(text).toMatch(/COPY node_modules\/@electric-sql /);
+    expect(text).toMatch(/ENTRYPOINT \[.*"scripts\/pg-standin\.ts", "--host", "0\.0\.0\.0", "--port", "5432"\]/);
+    expect(text).toMatch(/USER node/);
+  });
+});
+
 describe("Dockerfile", () => {
   const text = readFileSync(path.join(root, "Dockerfile"), "utf8");
   // instructions with line continuations joined, comments dropped
