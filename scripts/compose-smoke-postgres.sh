@@ -137,43 +137,16 @@ case "$GEN1" in pg-*) ;; *) fail "/readyz generation '$GEN1' is not a Postgres (
 log "ready after $READY_S s on generation $GEN1"
 
 # --- 5. ask, re-index, new generation -----------------------------------------------------------
-ask() { # outfile
-  local code n
-  code="$(HTTP_TIMEOUT=$ASK_TIMEOUT http POST /v1/ask "$1" -H 'content-type: application/json' -d "$Q")"
-  [ "$code" = 200 ] || fail "/v1/ask returned HTTP $code: $(head -c 500 "$1")"
-  n="$(json "$1" 'Array.isArray(j.citations) ? j.citations.length : undefined')" || fail "no citations array: $(head -c 500 "$1")"
-  [ "$n" -ge 1 ] || fail "/v1/ask answer has 0 citations: $(head -c 500 "$1")"
-  echo "$n"
-}
 Q='{"question":"Which optimizer was used to train the Transformer?"}'
 ta=$(date +%s%N)
-n="$(ask "$TMP/ask.json")"
+n="$(ask_with_citations "$TMP/ask.json")"
 ASK_MS=$((($(date +%s%N) - ta) / 1000000))
 log "POST /v1/ask: answer in $ASK_MS ms with $n citation(s):"
 json "$TMP/ask.json" '{answer: String(j.answer ?? "").slice(0, 200), citation: j.citations[0]}' | cut -c1-400 | sed 's/^/    /'
 
-AUTH=(-H "Authorization: Bearer $ADMIN_TOKEN")
 # force: a re-index of an unchanged corpus is "upToDate" and keeps the generation; force parses every
 # document again and writes a new generation, which the replica must switch to
-code="$(http POST /v1/admin/reindex "$TMP/reindex.json" "${AUTH[@]}" -H 'content-type: application/json' -d '{"force":true}')"
-[ "$code" = 202 ] || fail "POST /v1/admin/reindex returned $code (expected 202): $(head -c 300 "$TMP/reindex.json")"
-JOB="$(json "$TMP/reindex.json" 'j.jobId')" || fail "no jobId in $(head -c 300 "$TMP/reindex.json")"
-log "re-index job $JOB accepted"
-tr0=$(date +%s)
-while :; do
-  code="$(http GET "/v1/admin/reindex/$JOB" "$TMP/job.json" "${AUTH[@]}")"
-  [ "$code" = 200 ] || fail "GET /v1/admin/reindex/$JOB returned $code: $(head -c 300 "$TMP/job.json")"
-  st="$(json "$TMP/job.json" 'j.status')" || fail "job without status: $(head -c 300 "$TMP/job.json")"
-  case "$st" in
-    succeeded) break;;
-    failed) fail "re-index job failed: $(head -c 600 "$TMP/job.json")";;
-    running|queued|pending) ;;
-    *) fail "unexpected job status '$st'";;
-  esac
-  [ $(($(date +%s) - tr0)) -lt "$REINDEX_TIMEOUT" ] || fail "re-index job still '$st' after $REINDEX_TIMEOUT s"
-  sleep 2
-done
-REINDEX_S=$(($(date +%s) - tr0))
+reindex_and_wait -H 'content-type: application/json' -d '{"force":true}'
 log "re-index succeeded in $REINDEX_S s: $(json "$TMP/job.json" 'j.result' | cut -c1-200)"
 
 # the replica moves to the job's generation (its own swap, or the poll every PG_POLL_MS)
@@ -187,7 +160,7 @@ while :; do
 done
 case "$GEN2" in pg-*) ;; *) fail "new generation '$GEN2' is not a pg- generation";; esac
 log "generation changed: $GEN1 -> $GEN2"
-n="$(ask "$TMP/ask2.json")"
+n="$(ask_with_citations "$TMP/ask2.json")"
 log "/v1/ask after the re-index: $n citation(s)"
 
 log "summary: ingest ${INGEST_S}s, ready ${READY_S}s, ask ${ASK_MS}ms, re-index ${REINDEX_S}s, generations $GEN1 -> $GEN2"

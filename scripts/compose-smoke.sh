@@ -121,12 +121,8 @@ fi
 Q='{"question":"Which optimizer was used to train the Transformer?"}'
 log "POST /v1/ask $Q"
 ta=$(date +%s%N)
-code="$(HTTP_TIMEOUT=$ASK_TIMEOUT http POST /v1/ask "$TMP/ask.json" -H 'content-type: application/json' -d "$Q")"
+n="$(ask_with_citations "$TMP/ask.json")"
 ASK_MS=$((($(date +%s%N) - ta) / 1000000))
-[ "$code" = 200 ] || fail "/v1/ask returned HTTP $code: $(head -c 500 "$TMP/ask.json")"
-n="$(json "$TMP/ask.json" 'Array.isArray(j.citations) ? j.citations.length : undefined')" \
-  || fail "/v1/ask answer has no citations array: $(head -c 500 "$TMP/ask.json")"
-[ "$n" -ge 1 ] || fail "/v1/ask answer has 0 citations: $(head -c 500 "$TMP/ask.json")"
 log "answer in $ASK_MS ms with $n citation(s):"
 json "$TMP/ask.json" '{answer: String(j.answer ?? "").slice(0, 300), citation: j.citations[0]}' | cut -c1-600 | sed 's/^/    /'
 # answer quality is the eval suite's business; only reported here
@@ -137,35 +133,12 @@ code="$(http POST /v1/admin/reindex "$TMP/noauth.json")"
 case "$code" in 401|403) log "re-index without token rejected ($code)";;
   *) fail "POST /v1/admin/reindex without a token returned $code (expected 401/403): $(head -c 300 "$TMP/noauth.json")";; esac
 
-AUTH=(-H "Authorization: Bearer $ADMIN_TOKEN")
-code="$(http POST /v1/admin/reindex "$TMP/reindex.json" "${AUTH[@]}")"
-[ "$code" = 202 ] || fail "POST /v1/admin/reindex returned $code (expected 202): $(head -c 300 "$TMP/reindex.json")"
-JOB="$(json "$TMP/reindex.json" 'j.jobId')" || fail "no jobId in $(head -c 300 "$TMP/reindex.json")"
-log "re-index job $JOB accepted; polling (up to $REINDEX_TIMEOUT s)"
-tr0=$(date +%s); last=0
-while :; do
-  code="$(http GET "/v1/admin/reindex/$JOB" "$TMP/job.json" "${AUTH[@]}")"
-  [ "$code" = 200 ] || fail "GET /v1/admin/reindex/$JOB returned $code: $(head -c 300 "$TMP/job.json")"
-  st="$(json "$TMP/job.json" 'j.status')" || fail "job without status: $(head -c 300 "$TMP/job.json")"
-  case "$st" in
-    succeeded) break;;
-    failed) fail "re-index job failed: $(head -c 600 "$TMP/job.json")";;
-    running|queued|pending) ;;
-    *) fail "unexpected job status '$st': $(head -c 300 "$TMP/job.json")";;
-  esac
-  now=$(date +%s)
-  [ $((now - tr0)) -lt "$REINDEX_TIMEOUT" ] || fail "re-index job still '$st' after $REINDEX_TIMEOUT s"
-  if [ $((now - last)) -ge 15 ]; then last=$now; log "  job $st after $((now - tr0)) s"; fi
-  sleep 2
-done
-REINDEX_S=$(($(date +%s) - tr0))
+reindex_and_wait
 log "re-index succeeded in $REINDEX_S s: $(head -c 300 "$TMP/job.json")"
 
 code="$(http GET /readyz "$TMP/readyz2.json")"
 [ "$code" = 200 ] || fail "/readyz is $code after the re-index: $(head -c 300 "$TMP/readyz2.json")"
-code="$(HTTP_TIMEOUT=$ASK_TIMEOUT http POST /v1/ask "$TMP/ask2.json" -H 'content-type: application/json' -d "$Q")"
-[ "$code" = 200 ] && [ "$(json "$TMP/ask2.json" 'j.citations.length')" -ge 1 ] \
-  || fail "/v1/ask after the re-index: HTTP $code $(head -c 300 "$TMP/ask2.json")"
+ask_with_citations "$TMP/ask2.json" >/dev/null
 log "/readyz 200 and /v1/ask answers with citations after the re-index"
 
 # --- 4e. graceful stop --------------------------------------------------------------------------

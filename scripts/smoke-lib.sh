@@ -2,8 +2,8 @@
 # Sourced, not run. Before sourcing, a script sets ROOT; it may set SMOKE_TAG (log prefix), BASE (the
 # API's URL for http), COMPOSE_PROJECT_NAME, COMPOSE_FILE / COMPOSE_PROFILES (docker-compose reads them,
 # so `down -v` in the cleanup trap sees the same files), and FAIL_LOG_SERVICES (services whose logs
-# `fail` prints). Provides: log, fail, http, json, smoke_tmp, start_podman_service, and an EXIT trap
-# that tears the stack down (docker-compose down -v) and stops the podman service it started.
+# `fail` prints). Provides: log, fail, http, json, ask_with_citations, reindex_and_wait, smoke_tmp,
+# start_podman_service, port_free, and an EXIT trap that tears the stack down (docker-compose down -v) and stops the podman service it started.
 #
 # Env: SMOKE_KEEP=1 leaves the stack running (debugging); LLMOPS_CONTAINERS_CONF (containers.conf path).
 
@@ -66,6 +66,45 @@ json() { # file js-expression-on-j  (prints result; exit 1 when it throws or is 
     const v = (new Function("j", "return (" + process.argv[2] + ")"))(j);
     if (v === undefined) process.exit(1);
     console.log(typeof v === "string" ? v : JSON.stringify(v));' "$1" "$2"
+}
+
+# POST /v1/ask with $Q; the answer to $1, its citation count on stdout; fails without one.
+# Needs ASK_TIMEOUT and Q.
+ask_with_citations() { # outfile
+  local code n
+  code="$(HTTP_TIMEOUT=$ASK_TIMEOUT http POST /v1/ask "$1" -H 'content-type: application/json' -d "$Q")"
+  [ "$code" = 200 ] || fail "/v1/ask returned HTTP $code: $(head -c 500 "$1")"
+  n="$(json "$1" 'Array.isArray(j.citations) ? j.citations.length : undefined')" || fail "/v1/ask answer has no citations array: $(head -c 500 "$1")"
+  [ "$n" -ge 1 ] || fail "/v1/ask answer has 0 citations: $(head -c 500 "$1")"
+  echo "$n"
+}
+
+# POST /v1/admin/reindex (curl args, e.g. a JSON body, in "$@"), then polls the job until it succeeded;
+# fails when it failed or is still running after REINDEX_TIMEOUT s. Sets JOB and REINDEX_S; the last job
+# JSON stays in $TMP/job.json. Needs ADMIN_TOKEN.
+reindex_and_wait() {
+  local auth=(-H "Authorization: Bearer $ADMIN_TOKEN") code st now tr0 last=0
+  code="$(http POST /v1/admin/reindex "$TMP/reindex.json" "${auth[@]}" "$@")"
+  [ "$code" = 202 ] || fail "POST /v1/admin/reindex returned $code (expected 202): $(head -c 300 "$TMP/reindex.json")"
+  JOB="$(json "$TMP/reindex.json" 'j.jobId')" || fail "no jobId in $(head -c 300 "$TMP/reindex.json")"
+  log "re-index job $JOB accepted; polling (up to $REINDEX_TIMEOUT s)"
+  tr0=$(date +%s)
+  while :; do
+    code="$(http GET "/v1/admin/reindex/$JOB" "$TMP/job.json" "${auth[@]}")"
+    [ "$code" = 200 ] || fail "GET /v1/admin/reindex/$JOB returned $code: $(head -c 300 "$TMP/job.json")"
+    st="$(json "$TMP/job.json" 'j.status')" || fail "job without status: $(head -c 300 "$TMP/job.json")"
+    case "$st" in
+      succeeded) break;;
+      failed) fail "re-index job failed: $(head -c 600 "$TMP/job.json")";;
+      running|queued|pending) ;;
+      *) fail "unexpected job status '$st': $(head -c 300 "$TMP/job.json")";;
+    esac
+    now=$(date +%s)
+    [ $((now - tr0)) -lt "$REINDEX_TIMEOUT" ] || fail "re-index job still '$st' after $REINDEX_TIMEOUT s"
+    if [ $((now - last)) -ge 15 ]; then last=$now; log "  job $st after $((now - tr0)) s"; fi
+    sleep 2
+  done
+  REINDEX_S=$(($(date +%s) - tr0))
 }
 
 # podman's Docker-compatible API on $SOCK for docker-compose; the EXIT trap stops it
