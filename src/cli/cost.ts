@@ -12,8 +12,8 @@
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { DEFAULT_PRICES_FILE } from "../config/index.js";
+import { parseOptions } from "./args.js";
 import { AppError, isAppError } from "../errors.js";
 import { costTable, DEFAULT_OUTPUT_TOKENS, formatCostTable, renderCostHtml, type PromptSample } from "../eval/cost.js";
 import { loadEvalSet } from "../eval/dataset.js";
@@ -32,23 +32,13 @@ Settings (INDEX_DIR, PROMPT_TOKEN_BUDGET, PRICES_FILE, ...) come from the enviro
 const usage = (message: string) => new AppError("USAGE", message);
 
 export function parseCostArgs(argv: string[]) {
-  let values;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        set: { type: "string", multiple: true },
-        models: { type: "string" },
-        "output-tokens": { type: "string" },
-        prompt: { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (err) {
-    throw usage((err as Error).message);
-  }
+  const values = parseOptions(argv, {
+    set: { type: "string", multiple: true },
+    models: { type: "string" },
+    "output-tokens": { type: "string" },
+    prompt: { type: "string" },
+    help: { type: "boolean", short: "h", default: false },
+  });
   const outputTokens = values["output-tokens"] === undefined ? DEFAULT_OUTPUT_TOKENS : Number(values["output-tokens"]);
   if (!Number.isInteger(outputTokens) || outputTokens < 1 || outputTokens > 100_000) throw usage(`--output-tokens must be an integer from 1 to 100000 (got ${values["output-tokens"]})`);
   return {

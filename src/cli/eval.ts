@@ -11,8 +11,8 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { loadConfig, PROJECT_ROOT, type Config } from "../config/index.js";
+import { parseOptions } from "./args.js";
 import { AppError, isAppError } from "../errors.js";
 import { loadCorpusEntries } from "../corpus/catalog.js";
 import { createEmbedder } from "../embed/index.js";
@@ -87,31 +87,21 @@ interface Args {
 }
 
 export function parseEvalArgs(argv: string[]): Args {
-  let values;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        set: { type: "string", multiple: true },
-        prompt: { type: "string" },
-        k: { type: "string" },
-        "compare-prompt": { type: "string" },
-        "compare-env": { type: "string", multiple: true },
-        "no-baseline": { type: "boolean", default: false },
-        sweep: { type: "boolean", default: false },
-        cv: { type: "string" },
-        grid: { type: "string", multiple: true },
-        ablations: { type: "boolean", default: false },
-        gate: { type: "boolean", default: false },
-        url: { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (err) {
-    throw usageError((err as Error).message, err);
-  }
+  const values = parseOptions(argv, {
+    set: { type: "string", multiple: true },
+    prompt: { type: "string" },
+    k: { type: "string" },
+    "compare-prompt": { type: "string" },
+    "compare-env": { type: "string", multiple: true },
+    "no-baseline": { type: "boolean", default: false },
+    sweep: { type: "boolean", default: false },
+    cv: { type: "string" },
+    grid: { type: "string", multiple: true },
+    ablations: { type: "boolean", default: false },
+    gate: { type: "boolean", default: false },
+    url: { type: "string" },
+    help: { type: "boolean", short: "h", default: false },
+  });
   let k: number | undefined;
   if (values.k !== undefined) {
     k = Number(values.k);
