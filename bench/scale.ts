@@ -23,6 +23,7 @@ import path from "node:path";
 import { loadConfig, PROJECT_ROOT, type Config } from "../src/config/index.js";
 import { createEmbedder } from "../src/embed/index.js";
 import type { Embedder } from "../src/embed/types.js";
+import { seededRandom } from "../src/eval/cv.js";
 import { textTable, timestamp } from "../src/eval/report/index.js";
 import { createIndexStore, type Chunk, type IndexedDocument, type IndexStore } from "../src/store/index.js";
 import { PostgresIndexStore } from "../src/store/postgres/store.js";
@@ -39,18 +40,6 @@ export function parseSize(s: string): number {
   return Math.round(Number(m[1]) * (m[2]!.toLowerCase() === "k" ? 1e3 : m[2]!.toLowerCase() === "m" ? 1e6 : 1));
 }
 
-/** mulberry32: a small seeded PRNG, so a size always gives the same corpus. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function unitRandom(dims: number, rnd: () => number): number[] {
   // Box-Muller normals, normalised: uniform on the sphere.
   const v = Array.from({ length: dims }, () => Math.sqrt(-2 * Math.log(rnd() || 1e-12)) * Math.cos(2 * Math.PI * rnd()));
@@ -65,7 +54,7 @@ interface Synthetic {
 }
 
 function synthesise(size: number, sentences: string[], template: IndexedDocument): Synthetic {
-  const rnd = prng(size);
+  const rnd = seededRandom(size); // seeded by the size: a size always gives the same corpus
   const chunks: Chunk[] = [];
   const texts: string[] = [];
   const perDoc = Math.ceil(size / DOCS);
@@ -163,7 +152,7 @@ export async function runScale(argv: string[], env: NodeJS.ProcessEnv = process.
     } else {
       const fit = await embedder.fit(syn.texts.slice(0, LSA_LIMIT));
       model = fit.model;
-      const rnd = prng(size + 1);
+      const rnd = seededRandom(size + 1);
       vectors = syn.chunks.map(() => unitRandom(embedder.dimensions, rnd));
       vectorKind = `random unit vectors (${embedder.dimensions}-d; LSA fitted on ${LSA_LIMIT} for queries)`;
     }

@@ -56,8 +56,8 @@ export function settingsOf(grid: Grid): EnvOverrides[] {
   return out;
 }
 
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32). */
-function random(seed: number): () => number {
+/** Deterministic pseudo-random numbers in [0, 1) (mulberry32): the same seed, the same sequence. */
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -71,7 +71,7 @@ function random(seed: number): () => number {
 /** Item ids split into k folds: shuffled within each kind, then dealt round-robin (stratified). */
 export function makeFolds(items: Pick<EvalItem, "id" | "kind">[], k: number, seed = 7): string[][] {
   const folds: string[][] = Array.from({ length: k }, () => []);
-  const rnd = random(seed);
+  const rnd = seededRandom(seed);
   const byKind = new Map<string, string[]>();
   for (const it of items) byKind.set(it.kind, [...(byKind.get(it.kind) ?? []), it.id]);
   let next = 0;
