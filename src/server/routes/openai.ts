@@ -71,12 +71,16 @@ const qaInfo = z.object({
   warning: z.string().optional(),
 });
 
-export const chatCompletion = z.object({
+/** What a completion and each of its stream's chunks share. */
+const completionHead = z.object({
   id: z.string(),
-  object: z.literal("chat.completion"),
   created: z.number().int(),
   model: z.string(),
   system_fingerprint: z.null(),
+});
+
+export const chatCompletion = completionHead.extend({
+  object: z.literal("chat.completion"),
   choices: z.array(
     z.object({
       index: z.number().int(),
@@ -90,12 +94,8 @@ export const chatCompletion = z.object({
   qa: qaInfo,
 });
 
-export const chatCompletionChunk = z.object({
-  id: z.string(),
+export const chatCompletionChunk = completionHead.extend({
   object: z.literal("chat.completion.chunk"),
-  created: z.number().int(),
-  model: z.string(),
-  system_fingerprint: z.null(),
   choices: z.array(
     z.object({
       index: z.number().int(),
