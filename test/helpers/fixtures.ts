@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import PDFDocument from "pdfkit";
 import { loadConfig, type Config } from "../../src/config/index.js";
+import { ingestWithConfig } from "../../src/ingest/run.js";
 
 export interface FixtureDoc {
   id: string;
@@ -122,3 +123,14 @@ export const SAMPLE_DOCS: FixtureDoc[] = [
     ].join("\n"),
   },
 ];
+
+/** A fixture corpus written and indexed in temp folders: the configuration that serves it, and its folders. */
+export async function indexedFixture(
+  docs: FixtureDoc[] = SAMPLE_DOCS,
+  env: Record<string, string | undefined> = {},
+): Promise<{ config: Config; dirs: { corpusDir: string; manifest: string; indexDir: string } }> {
+  const dirs = { ...(await writeCorpus(docs)), indexDir: await tempDir("index") };
+  const config = testConfig(dirs, env);
+  await ingestWithConfig(config);
+  return { config, dirs };
+}

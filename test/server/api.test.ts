@@ -4,9 +4,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NOT_COVERED } from "../../src/answer/service.js";
 import { loadPdf } from "../../src/ingest/pdf.js";
-import { ingestWithConfig } from "../../src/ingest/run.js";
 import { startServer, type RunningServer } from "../../src/server/index.js";
-import { SAMPLE_DOCS, tempDir, testConfig, writeCorpus } from "../helpers/fixtures.js";
+import { SAMPLE_DOCS, indexedFixture, tempDir, testConfig } from "../helpers/fixtures.js";
 import { getJson, postJson, postSse } from "../helpers/http.js";
 
 let server: RunningServer;
@@ -14,11 +13,9 @@ let base: string;
 let corpusDir: string;
 
 beforeAll(async () => {
-  const corpus = await writeCorpus(SAMPLE_DOCS);
-  corpusDir = corpus.corpusDir;
-  const config = testConfig({ ...corpus, indexDir: await tempDir("index") });
-  await ingestWithConfig(config);
-  server = await startServer(config);
+  const fixture = await indexedFixture();
+  corpusDir = fixture.dirs.corpusDir;
+  server = await startServer(fixture.config);
   base = server.url;
 });
 

@@ -6,10 +6,9 @@
 import { appendFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ingestWithConfig } from "../../src/ingest/run.js";
 import { startServer, type RunningServer } from "../../src/server/index.js";
 import { BLOG_PAGE_HTML } from "../helpers/blog-page.js";
-import { SAMPLE_DOCS, tempDir, testConfig, writeCorpus } from "../helpers/fixtures.js";
+import { SAMPLE_DOCS, indexedFixture } from "../helpers/fixtures.js";
 import { getJson, postJson } from "../helpers/http.js";
 
 const HOSTILE = [
@@ -30,15 +29,13 @@ let base: string;
 let corpusDir: string;
 
 beforeAll(async () => {
-  const corpus = await writeCorpus([
+  const fixture = await indexedFixture([
     ...SAMPLE_DOCS,
     { id: "hostile", title: "Hostile Notes", file: "hostile.md", content: HOSTILE },
     { id: "blog", title: "Building LLM applications for production", file: "blog.html", content: BLOG_PAGE_HTML },
   ]);
-  corpusDir = corpus.corpusDir;
-  const config = testConfig({ ...corpus, indexDir: await tempDir("index") });
-  await ingestWithConfig(config);
-  server = await startServer(config);
+  corpusDir = fixture.dirs.corpusDir;
+  server = await startServer(fixture.config);
   base = server.url;
 });
 

@@ -10,10 +10,9 @@ import { AIMessage, HumanMessage } from "@langchain/core/messages";
 // that @langchain/community's optional stagehand peer pins, and npm ci refuses the tree.
 import OpenAI from "openai-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ingestWithConfig } from "../../src/ingest/run.js";
 import { startServer, type RunningServer } from "../../src/server/index.js";
 import { startFakeOpenAi, type FakeOpenAi } from "../helpers/fake-openai.js";
-import { SAMPLE_DOCS, tempDir, testConfig, writeCorpus } from "../helpers/fixtures.js";
+import { indexedFixture, testConfig } from "../helpers/fixtures.js";
 import { postJson } from "../helpers/http.js";
 
 let server: RunningServer;
@@ -22,15 +21,12 @@ let upstream: FakeOpenAi;
 let client: OpenAI;
 
 beforeAll(async () => {
-  const corpus = await writeCorpus(SAMPLE_DOCS);
-  const indexDir = await tempDir("index");
-  const config = testConfig({ ...corpus, indexDir });
-  await ingestWithConfig(config);
+  const { config, dirs } = await indexedFixture();
   server = await startServer(config);
   client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "unused", maxRetries: 0 });
   upstream = await startFakeOpenAi();
   llmServer = await startServer(
-    testConfig({ ...corpus, indexDir }, { LLM_PROVIDER: "openai-compatible", LLM_BASE_URL: upstream.url, LLM_MODEL: "up-model", LLM_MAX_RETRIES: "0" }),
+    testConfig(dirs, { LLM_PROVIDER: "openai-compatible", LLM_BASE_URL: upstream.url, LLM_MODEL: "up-model", LLM_MAX_RETRIES: "0" }),
   );
 });
 

@@ -8,9 +8,8 @@
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ingestWithConfig } from "../../src/ingest/run.js";
 import { startServer, type RunningServer } from "../../src/server/index.js";
-import { SAMPLE_DOCS, tempDir, testConfig, writeCorpus } from "../helpers/fixtures.js";
+import { SAMPLE_DOCS, indexedFixture } from "../helpers/fixtures.js";
 
 const TOKEN = "openapi-admin";
 let server: RunningServer;
@@ -21,10 +20,7 @@ let ajv: Ajv2020;
 const exercised = new Set<string>();
 
 beforeAll(async () => {
-  const corpus = await writeCorpus(SAMPLE_DOCS);
-  const config = testConfig({ ...corpus, indexDir: await tempDir("index") }, { ADMIN_TOKEN: TOKEN });
-  await ingestWithConfig(config);
-  server = await startServer(config);
+  server = await startServer((await indexedFixture(SAMPLE_DOCS, { ADMIN_TOKEN: TOKEN })).config);
   base = server.url;
   const r = await fetch(`${base}/openapi.json`);
   expect(r.status).toBe(200);

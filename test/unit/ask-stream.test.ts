@@ -8,13 +8,12 @@ import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { AppError } from "../../src/errors.js";
-import { ingestWithConfig } from "../../src/ingest/run.js";
 import { createApp } from "../../src/server/app.js";
 import { startServer, type RunningServer } from "../../src/server/index.js";
 import { createLogger } from "../../src/server/logging.js";
 import { createMetrics } from "../../src/server/metrics.js";
 import { QaService, type PreparedAsk } from "../../src/service/index.js";
-import { SAMPLE_DOCS, tempDir, testConfig, writeCorpus } from "../helpers/fixtures.js";
+import { SAMPLE_DOCS, indexedFixture, tempDir, testConfig } from "../helpers/fixtures.js";
 import { getJson, postSse } from "../helpers/http.js";
 
 /** POSTs /v1/ask and reads the answer as text, whatever it is. */
@@ -34,10 +33,7 @@ let ready: RunningServer;
 
 beforeAll(async () => {
   empty = await startServer(testConfig({ corpusDir: await tempDir("c"), manifest: "unused.json", indexDir: await tempDir("empty") }));
-  const corpus = await writeCorpus(SAMPLE_DOCS.filter((d) => d.id === "ops"));
-  const config = testConfig({ ...corpus, indexDir: await tempDir("index") });
-  await ingestWithConfig(config);
-  ready = await startServer(config);
+  ready = await startServer((await indexedFixture(SAMPLE_DOCS.filter((d) => d.id === "ops"))).config);
 });
 
 afterAll(async () => {
